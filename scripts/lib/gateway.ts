@@ -1,0 +1,166 @@
+/**
+ * The native functions gateway: Supabase's API gateway, for edge functions only.
+ * - Each function runs in its own Deno process (its real index.ts, on a private loopback port).
+ * - /functions/v1/<name>[/...] is proxied to it, after JWT verification when the function's
+ *   verify_jwt is on (config.toml), exactly as Supabase's gateway does.
+ * - CORS preflights are answered; /rest, /auth, /storage, /realtime and /graphql answer 501.
+ * - A function process that dies is restarted.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import { join } from "node:path";
+import { authenticate, createVerifier, type Verifier } from "../../functions/_shared/auth.ts";
+import { errorBody, HttpError, toHttpError } from "../../functions/_shared/errors.ts";
+import { CORS_HEADERS, requestIdOf } from "../../functions/_shared/http.ts";
+import type { FunctionConfig } from "./config.ts";
+import { bin, root } from "./paths.ts";
+import { freePort, waitForPort } from "./proc.ts";
+
+export interface GatewayOptions {
+  port: number;
+  functions: FunctionConfig[];
+  /** Environment given to every function (SUPABASE_URL, SUPABASE_DB_URL, keys, ...). */
+  env: Record<string, string>;
+  jwtSecret: string;
+  /** Where function output goes: inherited (default) or discarded. */
+  quiet?: boolean;
+}
+
+interface Worker {
+  config: FunctionConfig;
+  port: number;
+  child?: ChildProcess;
+  stopping: boolean;
+}
+
+export interface Gateway {
+  port: number;
+  /** The pid of each function's Deno process. */
+  pids(): Record<string, number | undefined>;
+  close(): Promise<void>;
+}
+
+const UNSUPPORTED: Record<string, string> = {
+  rest: "the REST API (PostgREST)",
+  auth: "Supabase Auth",
+  storage: "Supabase Storage",
+  realtime: "Supabase Realtime",
+  graphql: "the GraphQL API",
+};
+
+function startWorker(worker: Worker, options: GatewayOptions): void {
+  const child = spawn(
+    bin("deno"),
+    [
+      "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
+      "--preload", join(root, "scripts", "deno-serve-shim.ts"),
+      worker.config.entrypoint,
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ...options.env, GROUNDWORK_FUNCTION_PORT: String(worker.port), GROUNDWORK_FUNCTION_NAME: worker.config.name },
+      stdio: options.quiet ? "ignore" : ["ignore", "inherit", "inherit"],
+    },
+  );
+  worker.child = child;
+  child.on("exit", (code, signal) => {
+    if (worker.stopping) return;
+    console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", message: "function process exited; restarting", function: worker.config.name, code, signal }));
+    setTimeout(() => !worker.stopping && startWorker(worker, options), 1000);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...CORS_HEADERS, ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, error: HttpError, requestId: string): void {
+  send(res, error.status, errorBody(error), { ...error.headers, "x-request-id": requestId });
+}
+
+function toRequest(req: IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
+  return new Request(`http://gateway${req.url ?? "/"}`, { method: "GET", headers });
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, workers: Map<string, Worker>, verify: Verifier): Promise<void> {
+  const requestId = requestIdOf(toRequest(req));
+  const url = new URL(req.url ?? "/", "http://gateway");
+  const [, service, version, name] = url.pathname.split("/");
+  if (service && version === "v1" && UNSUPPORTED[service]) {
+    return sendError(res, new HttpError(501, "not_implemented",
+      `${UNSUPPORTED[service]} is not part of the native stack; run \`supabase start\` (Docker) for /${service}/v1`), requestId);
+  }
+  if (service !== "functions" || version !== "v1" || !name) {
+    return sendError(res, new HttpError(404, "not_found", `Nothing is served at ${url.pathname}; functions live at /functions/v1/<name>`), requestId);
+  }
+  const worker = workers.get(name);
+  if (!worker) return sendError(res, new HttpError(404, "not_found", `There is no function named ${name}`), requestId);
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, { ...CORS_HEADERS, "x-request-id": requestId });
+    return void res.end();
+  }
+  if (worker.config.verifyJwt) {
+    try {
+      await authenticate(toRequest(req), verify);
+    } catch (error) {
+      return sendError(res, toHttpError(error), requestId);
+    }
+  }
+  const upstream = httpRequest(
+    { host: "127.0.0.1", port: worker.port, method: req.method, path: url.pathname + url.search, headers: { ...req.headers, "x-request-id": requestId } },
+    (answer) => {
+      const headers = { ...answer.headers };
+      for (const [header, value] of Object.entries(CORS_HEADERS)) headers[header] ??= value;
+      res.writeHead(answer.statusCode ?? 502, headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on("error", () => {
+    if (!res.headersSent) sendError(res, new HttpError(503, "function_unavailable", `The function ${name} is not running; try again in a moment`), requestId);
+    else res.destroy();
+  });
+  req.pipe(upstream);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const verify = createVerifier({ secret: options.jwtSecret });
+  const workers = new Map<string, Worker>();
+  for (const config of options.functions) {
+    workers.set(config.name, { config, port: await freePort(), stopping: false });
+  }
+  for (const worker of workers.values()) startWorker(worker, options);
+  const server: Server = createServer((req, res) => {
+    route(req, res, workers, verify).catch((error) => {
+      if (!res.headersSent) sendError(res, toHttpError(error), "gateway");
+    });
+  });
+  // Listen only once every function answers, so an open gateway port means a ready stack.
+  try {
+    await Promise.all([...workers.values()].map((w) => waitForPort(w.port, `function ${w.config.name}`, 60_000)));
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, "127.0.0.1", resolvePromise);
+    });
+  } catch (error) {
+    await closeAll(server, workers);
+    throw error;
+  }
+  return {
+    port: options.port,
+    pids: () => Object.fromEntries([...workers].map(([name, w]) => [name, w.child?.pid])),
+    close: () => closeAll(server, workers),
+  };
+}
+
+async function closeAll(server: Server, workers: Map<string, Worker>): Promise<void> {
+  for (const worker of workers.values()) {
+    worker.stopping = true;
+    worker.child?.kill("SIGTERM");
+  }
+  if (!server.listening) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+}

@@ -1,0 +1,80 @@
+/**
+ * The stack's long-running services besides PostgreSQL: the mail catcher (maildev) and the
+ * functions gateway. `npm start` runs them detached with logs under .groundwork/logs;
+ * `npm test` runs them as its own children.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import type { FunctionConfig } from "./config.ts";
+import { FatalError } from "./log.ts";
+import { bin, root } from "./paths.ts";
+import { waitForPort } from "./proc.ts";
+import { apiKey, LOCAL_JWT_SECRET } from "./tokens.ts";
+
+export interface ServiceOptions {
+  /** Where the service's output goes (<logDir>/<name>.log). */
+  logDir: string;
+  /** Run detached in its own process group, outliving this process (npm start). */
+  detached?: boolean;
+}
+
+function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, options: ServiceOptions): ChildProcess {
+  mkdirSync(options.logDir, { recursive: true });
+  const out = openSync(join(options.logDir, `${name}.log`), "a");
+  const child = spawn(command, args, { cwd: root, env, detached: Boolean(options.detached), stdio: ["ignore", out, out] });
+  if (options.detached) child.unref();
+  return child;
+}
+
+export async function startMailCatcher(smtpPort: number, webPort: number, options: ServiceOptions): Promise<ChildProcess> {
+  const child = launch("mail", bin("maildev"), ["--smtp", String(smtpPort), "--web", String(webPort), "--ip", "127.0.0.1", "--silent"], process.env, options);
+  await waitForPort(smtpPort, "the mail catcher (SMTP)");
+  await waitForPort(webPort, "the mail catcher (web)");
+  return child;
+}
+
+/** The environment Supabase gives edge functions, for the native stack. */
+export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPort: number; webPort: number }): Promise<Record<string, string>> {
+  return {
+    SUPABASE_URL: `http://127.0.0.1:${apiPort}`,
+    SUPABASE_DB_URL: dbUrl,
+    SUPABASE_ANON_KEY: await apiKey("anon"),
+    SUPABASE_SERVICE_ROLE_KEY: await apiKey("service_role"),
+    SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+    SMTP_HOST: "127.0.0.1",
+    SMTP_PORT: String(mail.smtpPort),
+    MAIL_CATCHER_URL: `http://127.0.0.1:${mail.webPort}`,
+  };
+}
+
+export async function startGatewayProcess(
+  port: number,
+  functions: FunctionConfig[],
+  env: Record<string, string>,
+  options: ServiceOptions,
+): Promise<ChildProcess> {
+  const config = JSON.stringify({ port, functions, env, jwtSecret: LOCAL_JWT_SECRET, quiet: false });
+  const child = launch("functions", process.execPath, ["--import", "tsx", join(root, "scripts", "gateway.ts")],
+    { ...process.env, GROUNDWORK_GATEWAY: config }, options);
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  try {
+    await waitForPort(port, "the functions gateway", 90_000);
+  } catch (error) {
+    if (exited) throw new FatalError(`The functions gateway stopped while starting: see ${join(options.logDir, "functions.log")}.`);
+    throw error;
+  }
+  return child;
+}
+
+/** Stops a service and everything in its process group. */
+export function stopProcessGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}

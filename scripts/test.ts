@@ -1,0 +1,161 @@
+/**
+ * npm test: everything a contributor needs to trust a change.
+ *   1. tsc and deno check            4. Supabase advisors and linter gates
+ *   2. a throwaway cluster           5. pgTAP (pg_prove) on tests/db
+ *   3. generated types drift         6. vitest on tests/ (handlers in-process and over HTTP)
+ * The cluster and services are stopped even when tests fail. Ends with "N passed, N failed".
+ */
+import { readdirSync, readFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { ensurePackages, psqlFiles } from "./lib/cluster.ts";
+import { readConfig } from "./lib/config.ts";
+import { advisorFailures, advisorFindings, describeFindings, generateTypes, lint } from "./lib/gates.ts";
+import { done, FatalError, runMain, step, warn } from "./lib/log.ts";
+import { bin, root } from "./lib/paths.ts";
+import { freePort, run, runLive } from "./lib/proc.ts";
+import { functionEnv, startGatewayProcess, startMailCatcher, stopProcessGroup } from "./lib/services.ts";
+import { throwawayCluster, typeSchemas, type ThrowawayCluster } from "./lib/testdb.ts";
+import { LOCAL_JWT_SECRET } from "./lib/tokens.ts";
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+const outcomes: Outcome[] = [];
+/** Individual tests counted across pgTAP and vitest (each gate counts as one). */
+const counts = { passed: 0, failed: 0 };
+
+async function check(name: string, fn: () => Promise<string | void>): Promise<boolean> {
+  step(name);
+  try {
+    const detail = await fn();
+    outcomes.push({ name, ok: true, detail: detail ?? undefined });
+    done(`${name}${detail ? `: ${detail}` : ""}`);
+    return true;
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    outcomes.push({ name, ok: false, detail });
+    console.error(`✗ ${name}: ${detail}`);
+    return false;
+  }
+}
+
+function functionEntrypoints(): string[] {
+  return readdirSync(join(root, "functions"), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
+    .map((d) => join("functions", d.name, "index.ts"));
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const only = process.argv.slice(2);
+
+  await check("TypeScript (tsc --noEmit)", async () => {
+    const code = await runLive(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { cwd: root });
+    if (code !== 0) throw new Error("type errors above");
+  });
+  await check("Deno (deno check on every function)", async () => {
+    const entries = functionEntrypoints();
+    const code = await runLive(bin("deno"), ["check", "--quiet", ...entries, "scripts/deno-serve-shim.ts"], { cwd: root });
+    if (code !== 0) throw new Error("type errors above");
+    return `${entries.length} function(s)`;
+  });
+
+  await ensurePackages();
+  let db: ThrowawayCluster | undefined;
+  const services: ChildProcess[] = [];
+  try {
+    step("Starting a throwaway PostgreSQL cluster (platform + migrations + seed)");
+    db = await throwawayCluster(config.schemas, { seed: true });
+    const url = db.cluster.url();
+    await psqlFiles(url, [join(root, "tests", "db", "helpers.sql")]);
+
+    await check("Generated types match types/database.ts", async () => {
+      const fresh = await generateTypes(url, typeSchemas(config.schemas));
+      const committed = readFileSync(join(root, "types", "database.ts"), "utf8");
+      if (fresh !== committed) throw new Error("types/database.ts is out of date with the migrations: run `npm run types` and commit it");
+    });
+    await check("Supabase advisors (--fail-on warn, no unindexed foreign keys)", async () => {
+      const { findings, exitCode } = await advisorFindings(url);
+      const failures = advisorFailures(findings);
+      if (failures.length > 0 || exitCode !== 0) throw new Error(`\n${describeFindings(failures.length ? failures : findings)}`);
+      return `${findings.length} finding(s) at info level, none blocking`;
+    });
+    await check("Supabase linter (supabase db lint --fail-on error)", async () => {
+      const result = await lint(url);
+      if (!result.ok) throw new Error(`\n${result.output}`);
+    });
+
+    const testFiles = readdirSync(join(root, "tests", "db")).filter((f) => f.endsWith(".test.sql")).sort();
+    await check(`pgTAP (${testFiles.length} files via pg_prove)`, async () => {
+      const result = await run("pg_prove", [
+        "--dbname", "postgres", "--host", "127.0.0.1", "--port", String(db!.cluster.port), "--username", "postgres",
+        "--ext", ".sql", "--failures", "--comments", ...testFiles.map((f) => join("tests", "db", f)),
+      ], { cwd: root, env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } });
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      const total = Number(/Files=\d+, Tests=(\d+)/.exec(result.stdout)?.[1] ?? 0);
+      const failed = [...result.stdout.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
+      counts.passed += total - failed;
+      counts.failed += failed;
+      if (result.code !== 0) throw new Error("failures above");
+      return `${total} assertions in ${testFiles.length} files`;
+    });
+
+    const logDir = mkdtempSync(join(tmpdir(), "groundwork-test-logs-"));
+    const apiPort = await freePort();
+    const smtpPort = await freePort();
+    const webPort = await freePort();
+    step("Starting the mail catcher and the functions gateway for HTTP tests");
+    services.push(await startMailCatcher(smtpPort, webPort, { logDir }));
+    const env = await functionEnv(apiPort, url, { smtpPort, webPort });
+    services.push(await startGatewayProcess(apiPort, config.functions, env, { logDir }));
+
+    await check("vitest (tests/)", async () => {
+      const report = join(logDir, "vitest.json");
+      const code = await runLive(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...only], {
+        cwd: root,
+        env: {
+          ...process.env,
+          ...env,
+          GROUNDWORK_TEST_DB_URL: url,
+          GROUNDWORK_TEST_ADMIN_DB_URL: db!.cluster.url("supabase_admin"),
+          GROUNDWORK_TEST_API_URL: `http://127.0.0.1:${apiPort}`,
+          GROUNDWORK_TEST_LOG_DIR: logDir,
+          SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+        },
+      });
+      const summary = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
+      counts.passed += summary.numPassedTests;
+      counts.failed += summary.numFailedTests;
+      if (code !== 0) throw new Error("failures above");
+      return `${summary.numPassedTests} tests passed`;
+    });
+  } catch (error) {
+    if (!(error instanceof FatalError)) throw error;
+    outcomes.push({ name: "test stack", ok: false, detail: error.message });
+    console.error(`✗ ${error.message}`);
+  } finally {
+    for (const child of services) if (child.pid) stopProcessGroup(child.pid);
+    await db?.dispose();
+  }
+
+  const failed = outcomes.filter((o) => !o.ok);
+  console.log("");
+  for (const o of outcomes) console.log(`${o.ok ? "✓" : "✗"} ${o.name}${o.detail && o.ok ? ` (${o.detail})` : ""}`);
+  // Gates that are not test runners count as one test each.
+  const gates = outcomes.filter((o) => !o.name.startsWith("pgTAP") && !o.name.startsWith("vitest"));
+  const passed = counts.passed + gates.filter((o) => o.ok).length;
+  const failures = counts.failed + gates.filter((o) => !o.ok).length + (failed.some((o) => o.name.startsWith("vitest") || o.name.startsWith("pgTAP")) && counts.failed === 0 ? 1 : 0);
+  console.log(`\ntests: ${passed} passed, ${failures} failed`);
+  if (failed.length > 0) {
+    warn(`Failed: ${failed.map((o) => o.name).join("; ")}`);
+    process.exit(1);
+  }
+}
+
+runMain(main);

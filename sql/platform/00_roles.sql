@@ -1,0 +1,64 @@
+-- Platform stand-in, part 1: the roles and database settings Supabase manages.
+-- Loaded by the native stack as the cluster superuser (supabase_admin), never by a migration.
+-- Mirrors supabase/postgres init scripts: the API roles, the non-superuser `postgres`
+-- that migrations run as, and Supabase's default privileges in `public`.
+
+alter role supabase_admin with superuser createdb createrole replication bypassrls;
+
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'postgres') then
+    create role postgres;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'anon') then
+    create role anon nologin noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'authenticated') then
+    create role authenticated nologin noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'service_role') then
+    create role service_role nologin noinherit bypassrls;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'authenticator') then
+    create role authenticator login noinherit;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin noinherit createrole login noreplication;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'supabase_storage_admin') then
+    create role supabase_storage_admin noinherit createrole login noreplication;
+  end if;
+  if not exists (select 1 from pg_roles where rolname = 'dashboard_user') then
+    create role dashboard_user nosuperuser createdb createrole replication;
+  end if;
+end
+$$;
+
+-- On a Supabase project `postgres` is demoted: not a superuser, but it may create roles and
+-- databases, replicate and bypass RLS. Migrations, seed and tests run as this role.
+alter role postgres with nosuperuser login createdb createrole replication bypassrls password 'postgres';
+alter role authenticator with password 'postgres';
+
+grant anon, authenticated, service_role to authenticator;
+grant anon, authenticated, service_role to postgres;
+
+-- The database belongs to postgres, as on a hosted project.
+alter database postgres owner to postgres;
+alter schema public owner to pg_database_owner;
+alter database postgres set timezone to 'UTC';
+
+grant usage on schema public to postgres, anon, authenticated, service_role;
+
+-- Supabase's default privileges: anon and authenticated get everything on new objects in
+-- `public`, so row-level security is the only wall. Tests must face the same.
+alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
+
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+alter role supabase_admin set search_path to "$user", public, auth, extensions;
+alter role postgres set search_path to "$user", public, extensions;

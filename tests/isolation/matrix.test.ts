@@ -1,0 +1,109 @@
+/**
+ * The isolation matrix over every exposed table, and proof that its gates bite: a table without
+ * RLS fails both the matrix and Supabase's advisors; a leaking policy is reported as a mismatch.
+ * One file, run in order, because it creates and drops tables in an exposed schema.
+ */
+import { describe, expect, it } from "vitest";
+import { advisorFailures, advisorFindings } from "../../scripts/lib/gates.ts";
+import { testDb } from "../helpers/db.ts";
+import { testEnv } from "../helpers/env.ts";
+import { coverage, describeMismatches, runSpec, type TableSpec } from "./matrix.ts";
+import { buildWorld, specs, type MatrixWorld } from "./specs.ts";
+import { baseWorld, type BaseWorld } from "./world.ts";
+
+const sql = testDb();
+
+describe("isolation matrix", () => {
+  it("covers every table and view in every exposed schema, each with RLS", async () => {
+    const result = await coverage(sql, specs as TableSpec<never>[]);
+    expect(result.missing, "tables without a matrix spec (add one in tests/isolation/specs.ts)").toEqual([]);
+    expect(result.stale, "specs for tables that do not exist").toEqual([]);
+    expect(result.withoutRls, "exposed tables without row-level security").toEqual([]);
+  });
+
+  for (const spec of specs) {
+    it(`${spec.table}: every actor gets exactly the expected outcome`, async () => {
+      const mismatches = await runSpec(sql, buildWorld, spec);
+      expect(mismatches, describeMismatches(mismatches)).toEqual([]);
+    });
+  }
+});
+
+describe("the gates fail on a table created without RLS", () => {
+  it("is reported by the matrix coverage and by Supabase's advisors, then cleaned up", async () => {
+    await sql`create table public.gate_probe_no_rls (id uuid primary key default gen_random_uuid(), note text)`;
+    try {
+      const result = await coverage(sql, specs as TableSpec<never>[]);
+      expect(result.missing).toContain("public.gate_probe_no_rls");
+      expect(result.withoutRls).toContain("public.gate_probe_no_rls");
+      const { findings, exitCode } = await advisorFindings(testEnv.dbUrl);
+      const failures = advisorFailures(findings);
+      expect(exitCode).not.toBe(0);
+      expect(failures.map((f) => `${f.name}:${f.metadata?.name}`)).toContain("rls_disabled_in_public:gate_probe_no_rls");
+    } finally {
+      await sql`drop table public.gate_probe_no_rls`;
+    }
+    const after = await coverage(sql, specs as TableSpec<never>[]);
+    expect(after.missing).not.toContain("public.gate_probe_no_rls");
+    expect(advisorFailures((await advisorFindings(testEnv.dbUrl)).findings)).toEqual([]);
+  });
+});
+
+describe("the matrix runner catches a leaking policy", () => {
+  const probe: TableSpec<BaseWorld> = {
+    table: "public.matrix_probe",
+    async rows(tx, world, actor) {
+      const own = actor.userId
+        ? (await tx`insert into public.matrix_probe (owner_id, note) values (${actor.userId}, 'mine') returning id`)[0]!.id
+        : null;
+      const [other] = await tx`insert into public.matrix_probe (owner_id, note) values (${world.stranger.id}, 'theirs') returning id`;
+      return { own, other: other!.id };
+    },
+    insert: (world, actor) => ({ own: actor.userId ? { owner_id: actor.userId, note: "new" } : null, other: { owner_id: world.stranger.id, note: "new" } }),
+    updateColumn: "note",
+    expect: {
+      anon: { select: "none", insert: "none", update: "none", delete: "none" },
+      outsider: { select: "own", insert: "own", update: "own", delete: "own" },
+      service_role: { select: "all", insert: "all", update: "all", delete: "all" },
+    },
+  };
+
+  it("passes a correct owner-only table, then reports the leak a using (true) policy opens", async () => {
+    await sql.unsafe(`
+      create table public.matrix_probe (id uuid primary key default gen_random_uuid(), owner_id uuid not null, note text);
+      alter table public.matrix_probe enable row level security;
+      create policy "Owners read their rows" on public.matrix_probe for select to authenticated using (owner_id = (select auth.uid()));
+      create policy "Owners add their rows" on public.matrix_probe for insert to authenticated with check (owner_id = (select auth.uid()));
+      create policy "Owners change their rows" on public.matrix_probe for update to authenticated using (owner_id = (select auth.uid()));
+      create policy "Owners remove their rows" on public.matrix_probe for delete to authenticated using (owner_id = (select auth.uid()));`);
+    try {
+      expect(await runSpec(sql, baseWorld, probe)).toEqual([]);
+      await sql.unsafe(`create policy "Everyone reads everything" on public.matrix_probe for select to authenticated using (true)`);
+      const mismatches = await runSpec(sql, baseWorld, probe);
+      expect(mismatches).toEqual([
+        expect.objectContaining({ table: "public.matrix_probe", actor: "outsider", operation: "select", expected: "own", actual: "all" }),
+      ]);
+      const undeclared = await runSpec(sql, baseWorld, { ...probe, expect: { ...probe.expect, outsider: undefined as never } });
+      expect(undeclared.filter((m) => m.expected === "(not declared)")).toHaveLength(4);
+    } finally {
+      await sql`drop table public.matrix_probe`;
+    }
+  });
+
+  it("leaves nothing behind: worlds and rows are rolled back after each case", async () => {
+    const [before] = await sql`select count(*)::int as n from auth.users where email like '%@matrix.test'`;
+    await sql.unsafe(`create table public.matrix_probe (id uuid primary key default gen_random_uuid(), owner_id uuid not null, note text);
+      alter table public.matrix_probe enable row level security;`);
+    try {
+      await runSpec(sql, baseWorld, probe);
+      const [rows] = await sql`select count(*)::int as n from public.matrix_probe`;
+      expect(rows!.n).toBe(0);
+    } finally {
+      await sql`drop table public.matrix_probe`;
+    }
+    const [after] = await sql`select count(*)::int as n from auth.users where email like '%@matrix.test'`;
+    expect(after!.n).toBe(before!.n);
+  });
+});
+
+export type { MatrixWorld };
