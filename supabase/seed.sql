@@ -1,5 +1,6 @@
 -- Demo data for the native stack and `supabase start`. Never needed in production.
--- Passwords are all "Groundwork-demo-2026!" (bcrypt, as Supabase Auth stores them).
+-- One organization, Acme Corp, with a user per system role. Passwords are all
+-- "Groundwork-demo-2026!" (bcrypt, as Supabase Auth stores them).
 
 insert into auth.users (
   instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
@@ -16,6 +17,30 @@ from (values
   ('00000000-0000-4000-8000-000000000002'::uuid, 'admin@groundwork.test', 'Adam Admin'),
   ('00000000-0000-4000-8000-000000000003'::uuid, 'manager@groundwork.test', 'Maya Manager'),
   ('00000000-0000-4000-8000-000000000004'::uuid, 'member@groundwork.test', 'Mark Member'),
-  ('00000000-0000-4000-8000-000000000005'::uuid, 'viewer@groundwork.test', 'Vera Viewer')
+  ('00000000-0000-4000-8000-000000000005'::uuid, 'viewer@groundwork.test', 'Vera Viewer'),
+  ('00000000-0000-4000-8000-000000000006'::uuid, 'executive@groundwork.test', 'Eve Executive')
 ) as u (id, email, display_name)
 on conflict (id) do nothing;
+
+-- The organization: its creator becomes the owner and the system roles are installed.
+insert into public.organizations (id, name, slug, created_by)
+values ('00000000-0000-4000-9000-000000000001', 'Acme Corp', 'acme', '00000000-0000-4000-8000-000000000001')
+on conflict (id) do nothing;
+
+insert into public.departments (id, org_id, name, parent_id) values
+  ('00000000-0000-4000-a000-000000000001', '00000000-0000-4000-9000-000000000001', 'Operations', null),
+  ('00000000-0000-4000-a000-000000000002', '00000000-0000-4000-9000-000000000001', 'Sales', null),
+  ('00000000-0000-4000-a000-000000000003', '00000000-0000-4000-9000-000000000001', 'Field Sales', '00000000-0000-4000-a000-000000000002')
+on conflict (id) do nothing;
+
+insert into public.members (org_id, user_id, role_id, department_id)
+select '00000000-0000-4000-9000-000000000001', m.user_id, r.id, m.department_id
+from (values
+  ('00000000-0000-4000-8000-000000000002'::uuid, 'admin', null::uuid),
+  ('00000000-0000-4000-8000-000000000003'::uuid, 'manager', '00000000-0000-4000-a000-000000000002'::uuid),
+  ('00000000-0000-4000-8000-000000000004'::uuid, 'member', '00000000-0000-4000-a000-000000000003'::uuid),
+  ('00000000-0000-4000-8000-000000000005'::uuid, 'viewer', '00000000-0000-4000-a000-000000000001'::uuid),
+  ('00000000-0000-4000-8000-000000000006'::uuid, 'executive', null::uuid)
+) as m (user_id, role_key, department_id)
+join public.roles r on r.org_id = '00000000-0000-4000-9000-000000000001' and r.key = m.role_key
+on conflict (org_id, user_id) do nothing;

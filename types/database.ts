@@ -3,16 +3,455 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   "public": {
     Tables: {
-      [_ in never]: never;
+      "departments": {
+        Row: {
+          "archived_at": string | null;
+          "created_at": string;
+          "id": string;
+          "name": string;
+          "org_id": string;
+          "parent_id": string | null;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "archived_at"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "name": string;
+          "org_id": string;
+          "parent_id"?: string | null;
+          "updated_at"?: string;
+        };
+        Update: {
+          "archived_at"?: string | null;
+          "created_at"?: string;
+          "id"?: string;
+          "name"?: string;
+          "org_id"?: string;
+          "parent_id"?: string | null;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "departments_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "departments_parent_fkey";
+            columns: ["org_id", "parent_id"];
+            isOneToOne: false;
+            referencedRelation: "departments";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "members": {
+        Row: {
+          "created_at": string;
+          "department_id": string | null;
+          "id": string;
+          "org_id": string;
+          "role_id": string;
+          "status": Database["public"]["Enums"]["member_status"];
+          "suspended_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "department_id"?: string | null;
+          "id"?: string;
+          "org_id": string;
+          "role_id": string;
+          "status"?: Database["public"]["Enums"]["member_status"];
+          "suspended_at"?: string | null;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "created_at"?: string;
+          "department_id"?: string | null;
+          "id"?: string;
+          "org_id"?: string;
+          "role_id"?: string;
+          "status"?: Database["public"]["Enums"]["member_status"];
+          "suspended_at"?: string | null;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "members_department_fkey";
+            columns: ["org_id", "department_id"];
+            isOneToOne: false;
+            referencedRelation: "departments";
+            referencedColumns: ["org_id", "id"];
+          },
+          {
+            foreignKeyName: "members_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "members_role_fkey";
+            columns: ["org_id", "role_id"];
+            isOneToOne: false;
+            referencedRelation: "roles";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "organizations": {
+        Row: {
+          "archived_at": string | null;
+          "audit_retention_days": number;
+          "created_at": string;
+          "created_by": string | null;
+          "id": string;
+          "name": string;
+          "require_mfa": boolean;
+          "slug": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "archived_at"?: string | null;
+          "audit_retention_days"?: number;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "id"?: string;
+          "name": string;
+          "require_mfa"?: boolean;
+          "slug": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "archived_at"?: string | null;
+          "audit_retention_days"?: number;
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "id"?: string;
+          "name"?: string;
+          "require_mfa"?: boolean;
+          "slug"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
+      "permissions": {
+        Row: {
+          "description": string;
+          "key": string;
+          "module": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "description": string;
+          "key": string;
+          "module": string;
+        };
+        Update: {
+          "description"?: string;
+          "key"?: string;
+          "module"?: string;
+        };
+        Relationships: [];
+      };
+      "profiles": {
+        Row: {
+          "avatar_path": string | null;
+          "created_at": string;
+          "display_name": string;
+          "email": string | null;
+          "id": string;
+          "locale": string;
+          "status": string;
+          "time_zone": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "avatar_path"?: string | null;
+          "created_at"?: string;
+          "display_name"?: string;
+          "email"?: string | null;
+          "id": string;
+          "locale"?: string;
+          "status"?: string;
+          "time_zone"?: string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "avatar_path"?: string | null;
+          "created_at"?: string;
+          "display_name"?: string;
+          "email"?: string | null;
+          "id"?: string;
+          "locale"?: string;
+          "status"?: string;
+          "time_zone"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [];
+      };
+      "role_permissions": {
+        Row: {
+          "created_at": string;
+          "org_id": string;
+          "permission": string;
+          "role_id": string;
+          "scope": Database["public"]["Enums"]["permission_scope"];
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "org_id": string;
+          "permission": string;
+          "role_id": string;
+          "scope": Database["public"]["Enums"]["permission_scope"];
+        };
+        Update: {
+          "created_at"?: string;
+          "org_id"?: string;
+          "permission"?: string;
+          "role_id"?: string;
+          "scope"?: Database["public"]["Enums"]["permission_scope"];
+        };
+        Relationships: [
+          {
+            foreignKeyName: "role_permissions_permission_fkey";
+            columns: ["permission"];
+            isOneToOne: false;
+            referencedRelation: "permissions";
+            referencedColumns: ["key"];
+          },
+          {
+            foreignKeyName: "role_permissions_role_fkey";
+            columns: ["org_id", "role_id"];
+            isOneToOne: false;
+            referencedRelation: "roles";
+            referencedColumns: ["org_id", "id"];
+          },
+          {
+            foreignKeyName: "role_permissions_role_id_fkey";
+            columns: ["role_id"];
+            isOneToOne: false;
+            referencedRelation: "roles";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "roles": {
+        Row: {
+          "created_at": string;
+          "description": string;
+          "id": string;
+          "is_system": boolean;
+          "key": string;
+          "name": string;
+          "org_id": string;
+          "rank": number;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "description"?: string;
+          "id"?: string;
+          "is_system"?: boolean;
+          "key": string;
+          "name": string;
+          "org_id": string;
+          "rank": number;
+          "updated_at"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "description"?: string;
+          "id"?: string;
+          "is_system"?: boolean;
+          "key"?: string;
+          "name"?: string;
+          "org_id"?: string;
+          "rank"?: number;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "roles_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
     };
     Views: {
-      [_ in never]: never;
+      "audit_events": {
+        Row: {
+          "actor_aal": string | null;
+          "actor_id": string | null;
+          "actor_role": string;
+          "id": number;
+          "new_record": Json | null;
+          "occurred_at": string;
+          "old_record": Json | null;
+          "operation": string;
+          "org_id": string | null;
+          "record_id": string | null;
+          "request_id": string | null;
+          "table_name": string;
+          "table_schema": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "actor_aal"?: string | null;
+          "actor_id"?: string | null;
+          "actor_role"?: string | null;
+          "id"?: number | null;
+          "new_record"?: Json | null;
+          "occurred_at"?: string | null;
+          "old_record"?: Json | null;
+          "operation"?: string | null;
+          "org_id"?: string | null;
+          "record_id"?: string | null;
+          "request_id"?: string | null;
+          "table_name"?: string | null;
+          "table_schema"?: string | null;
+        };
+        Update: {
+          "actor_aal"?: string | null;
+          "actor_id"?: string | null;
+          "actor_role"?: string | null;
+          "id"?: number | null;
+          "new_record"?: Json | null;
+          "occurred_at"?: string | null;
+          "old_record"?: Json | null;
+          "operation"?: string | null;
+          "org_id"?: string | null;
+          "record_id"?: string | null;
+          "request_id"?: string | null;
+          "table_name"?: string | null;
+          "table_schema"?: string | null;
+        };
+        Relationships: [];
+      };
     };
     Functions: {
-      [_ in never]: never;
+      "change_member_department": {
+        Args: { "p_department_id": string; "p_member_id": string };
+        Returns: {
+          "created_at": string;
+          "department_id": string | null;
+          "id": string;
+          "org_id": string;
+          "role_id": string;
+          "status": Database["public"]["Enums"]["member_status"];
+          "suspended_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "members";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "change_member_role": {
+        Args: { "p_member_id": string; "p_role_id": string };
+        Returns: {
+          "created_at": string;
+          "department_id": string | null;
+          "id": string;
+          "org_id": string;
+          "role_id": string;
+          "status": Database["public"]["Enums"]["member_status"];
+          "suspended_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "members";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "create_organization": {
+        Args: { "p_name": string; "p_slug": string };
+        Returns: {
+          "archived_at": string | null;
+          "audit_retention_days": number;
+          "created_at": string;
+          "created_by": string | null;
+          "id": string;
+          "name": string;
+          "require_mfa": boolean;
+          "slug": string;
+          "updated_at": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "organizations";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "reactivate_member": {
+        Args: { "p_member_id": string };
+        Returns: {
+          "created_at": string;
+          "department_id": string | null;
+          "id": string;
+          "org_id": string;
+          "role_id": string;
+          "status": Database["public"]["Enums"]["member_status"];
+          "suspended_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "members";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "remove_member": { Args: { "p_member_id": string }; Returns: undefined };
+      "suspend_member": {
+        Args: { "p_member_id": string };
+        Returns: {
+          "created_at": string;
+          "department_id": string | null;
+          "id": string;
+          "org_id": string;
+          "role_id": string;
+          "status": Database["public"]["Enums"]["member_status"];
+          "suspended_at": string | null;
+          "updated_at": string;
+          "user_id": string;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "members";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "transfer_ownership": { Args: { "p_new_owner_member_id": string; "p_org_id": string }; Returns: undefined };
     };
     Enums: {
-      [_ in never]: never;
+      "member_status": "active" | "suspended";
+      "permission_scope": "own" | "department" | "org";
     };
     CompositeTypes: {
       [_ in never]: never;
@@ -119,6 +558,9 @@ export type CompositeTypes<
 
 export const Constants = {
   "public": {
-    Enums: {},
+    Enums: {
+      "member_status": ["active", "suspended"],
+      "permission_scope": ["own", "department", "org"],
+    },
   },
 } as const;

@@ -9,7 +9,28 @@ import { testDb } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 import { coverage, describeMismatches, runSpec, type TableSpec } from "./matrix.ts";
 import { buildWorld, specs, type MatrixWorld } from "./specs.ts";
-import { baseWorld, type BaseWorld } from "./world.ts";
+import type { Tx } from "../../functions/_shared/db.ts";
+import type { World } from "./matrix.ts";
+import { insertUser, userActor, type User } from "./world.ts";
+
+interface ProbeWorld extends World {
+  stranger: User;
+}
+
+/** A small world for the runner's own tests: anon, one signed-in user, the service role. */
+async function probeWorld(tx: Tx): Promise<ProbeWorld> {
+  const outsider = await insertUser(tx, "probe-user");
+  const stranger = await insertUser(tx, "probe-stranger");
+  const hour = Math.floor(Date.now() / 1000) + 3600;
+  return {
+    stranger,
+    actors: [
+      { name: "anon", claims: { role: "anon", exp: hour } },
+      userActor("outsider", outsider),
+      { name: "service_role", claims: { role: "service_role", exp: hour } },
+    ],
+  };
+}
 
 const sql = testDb();
 
@@ -50,7 +71,7 @@ describe("the gates fail on a table created without RLS", () => {
 });
 
 describe("the matrix runner catches a leaking policy", () => {
-  const probe: TableSpec<BaseWorld> = {
+  const probe: TableSpec<ProbeWorld> = {
     table: "public.matrix_probe",
     async rows(tx, world, actor) {
       const own = actor.userId
@@ -77,13 +98,13 @@ describe("the matrix runner catches a leaking policy", () => {
       create policy "Owners change their rows" on public.matrix_probe for update to authenticated using (owner_id = (select auth.uid()));
       create policy "Owners remove their rows" on public.matrix_probe for delete to authenticated using (owner_id = (select auth.uid()));`);
     try {
-      expect(await runSpec(sql, baseWorld, probe)).toEqual([]);
+      expect(await runSpec(sql, probeWorld, probe)).toEqual([]);
       await sql.unsafe(`create policy "Everyone reads everything" on public.matrix_probe for select to authenticated using (true)`);
-      const mismatches = await runSpec(sql, baseWorld, probe);
+      const mismatches = await runSpec(sql, probeWorld, probe);
       expect(mismatches).toEqual([
         expect.objectContaining({ table: "public.matrix_probe", actor: "outsider", operation: "select", expected: "own", actual: "all" }),
       ]);
-      const undeclared = await runSpec(sql, baseWorld, { ...probe, expect: { ...probe.expect, outsider: undefined as never } });
+      const undeclared = await runSpec(sql, probeWorld, { ...probe, expect: { ...probe.expect, outsider: undefined as never } });
       expect(undeclared.filter((m) => m.expected === "(not declared)")).toHaveLength(4);
     } finally {
       await sql`drop table public.matrix_probe`;
@@ -95,7 +116,7 @@ describe("the matrix runner catches a leaking policy", () => {
     await sql.unsafe(`create table public.matrix_probe (id uuid primary key default gen_random_uuid(), owner_id uuid not null, note text);
       alter table public.matrix_probe enable row level security;`);
     try {
-      await runSpec(sql, baseWorld, probe);
+      await runSpec(sql, probeWorld, probe);
       const [rows] = await sql`select count(*)::int as n from public.matrix_probe`;
       expect(rows!.n).toBe(0);
     } finally {

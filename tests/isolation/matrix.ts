@@ -93,7 +93,9 @@ async function attempt(tx: Tx, actor: Actor, query: Query): Promise<{ ok: boolea
   try {
     await tx.savepoint(async (sp) => {
       await sp`select set_config('role', ${actor.claims.role}, true), set_config('request.jwt.claims', ${JSON.stringify(actor.claims)}, true)`;
-      touched = (await query(sp)).length > 0;
+      const result = await query(sp);
+      // Writes are counted by affected rows, not RETURNING (which would also apply SELECT policies).
+      touched = (result.count ?? result.length) > 0;
       throw new Rollback();
     });
   } catch (error) {
@@ -134,14 +136,14 @@ export async function runSpec<W extends World>(sql: Sql, buildWorld: (tx: Tx) =>
       const one = async (op: Operation, id: string | null, values: Row | null) => {
         if (op === "insert") {
           if (!values) return { ok: false };
-          return attempt(tx, actor, (sp) => sp`insert into ${sp(schema)}.${sp(name)} ${sp(values)} returning 1`);
+          return attempt(tx, actor, (sp) => sp`insert into ${sp(schema)}.${sp(name)} ${sp(values)}`);
         }
         if (id === null) return { ok: false };
         if (op === "select") return attempt(tx, actor, (sp) => sp`select 1 from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${id}`);
         if (op === "update") {
-          return attempt(tx, actor, (sp) => sp`update ${sp(schema)}.${sp(name)} set ${sp(updateColumn)} = ${sp(updateColumn)} where ${sp(key)} = ${id} returning 1`);
+          return attempt(tx, actor, (sp) => sp`update ${sp(schema)}.${sp(name)} set ${sp(updateColumn)} = ${sp(updateColumn)} where ${sp(key)} = ${id}`);
         }
-        return attempt(tx, actor, (sp) => sp`delete from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${id} returning 1`);
+        return attempt(tx, actor, (sp) => sp`delete from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${id}`);
       };
       const inserts = spec.insert?.(world, actor) ?? { own: null, other: null };
       for (const op of OPERATIONS) {

@@ -1,12 +1,155 @@
 /**
  * One spec per table or view in an exposed schema: how to make a row inside and outside an
  * actor's scope, and what each actor may do. A new table without a spec fails the matrix.
+ *
+ * Notation: `expect` rows read select / insert / update / delete; `none` nothing, `own` only in
+ * scope (organization A, or the actor's own row), `all` also outside it.
  */
-import type { TableSpec } from "./matrix.ts";
+import { randomUUID } from "node:crypto";
+import type { Operation, Outcome, TableSpec } from "./matrix.ts";
 import { baseWorld, type BaseWorld } from "./world.ts";
 
 export type MatrixWorld = BaseWorld;
-
 export const buildWorld = baseWorld;
 
-export const specs: TableSpec<MatrixWorld>[] = [];
+type Expectations = Record<string, Record<Operation, Outcome>>;
+const ACTORS = ["anon", "outsider", "owner", "admin", "executive", "manager", "member", "viewer", "suspended", "service_role"] as const;
+type ActorName = (typeof ACTORS)[number];
+
+/** Builds expectations from "s i u d" strings per actor (n = none, o = own, a = all); unlisted actors get none. */
+function expectations(table: Partial<Record<ActorName, string>>): Expectations {
+  const letter: Record<string, Outcome> = { n: "none", o: "own", a: "all" };
+  return Object.fromEntries(ACTORS.map((actor) => {
+    const [s, i, u, d] = (table[actor] ?? "n n n n").split(" ").map((l) => letter[l]!);
+    return [actor, { select: s!, insert: i!, update: u!, delete: d! }];
+  }));
+}
+
+export const specs: TableSpec<MatrixWorld>[] = [
+  {
+    table: "public.organizations",
+    async rows(_tx, world, actor) {
+      const member = Object.values(world.people).some((p) => p.id === actor.userId);
+      return { own: member ? world.a.id : null, other: world.b.id };
+    },
+    insert: (world, actor) => ({
+      own: actor.userId ? { id: randomUUID(), name: "New", slug: `new-${randomUUID().slice(0, 8)}` } : null,
+      other: { id: randomUUID(), name: "Spoof", slug: `spoof-${randomUUID().slice(0, 8)}`, created_by: world.stranger.id },
+    }),
+    updateColumn: "name",
+    // Anyone signed in creates organizations they own (suspended and outsiders too).
+    expect: expectations({
+      outsider: "n o n n", owner: "o o o o", admin: "o o o n", executive: "o o n n", manager: "o o n n", member: "o o n n",
+      viewer: "o o n n", suspended: "n o n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.departments",
+    async rows(tx, world) {
+      const [own] = await tx`insert into public.departments (org_id, name) values (${world.a.id}, ${`A ${randomUUID()}`}) returning id`;
+      const [other] = await tx`insert into public.departments (org_id, name) values (${world.b.id}, ${`B ${randomUUID()}`}) returning id`;
+      return { own: own!.id, other: other!.id };
+    },
+    insert: (world) => ({ own: { org_id: world.a.id, name: `New ${randomUUID()}` }, other: { org_id: world.b.id, name: `New ${randomUUID()}` } }),
+    updateColumn: "name",
+    expect: expectations({
+      owner: "o o o o", admin: "o o o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.roles",
+    async rows(tx, world) {
+      const [own] = await tx`insert into public.roles (org_id, key, name, rank) values (${world.a.id}, 'clerk', 'Clerk', 10) returning id`;
+      const [other] = await tx`insert into public.roles (org_id, key, name, rank) values (${world.b.id}, 'clerk', 'Clerk', 10) returning id`;
+      return { own: own!.id, other: other!.id };
+    },
+    insert: (world) => ({
+      own: { org_id: world.a.id, key: "intern", name: "Intern", rank: 5 },
+      other: { org_id: world.b.id, key: "intern", name: "Intern", rank: 5 },
+    }),
+    updateColumn: "name",
+    expect: expectations({
+      owner: "o o o o", admin: "o o o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.role_permissions",
+    key: "role_id",
+    async rows(tx, world) {
+      await tx`insert into public.role_permissions (role_id, permission, scope) values (${world.a.customRole}, 'core.members.read', 'org')`;
+      await tx`insert into public.role_permissions (role_id, permission, scope) values (${world.b.customRole}, 'core.members.read', 'org')`;
+      return { own: world.a.customRole, other: world.b.customRole };
+    },
+    insert: (world) => ({
+      own: { role_id: world.a.customRole, permission: "core.audit.read", scope: "org" },
+      other: { role_id: world.b.customRole, permission: "core.audit.read", scope: "org" },
+    }),
+    updateColumn: "scope",
+    expect: expectations({
+      owner: "o o o o", admin: "o o o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.members",
+    async rows(tx, world) {
+      const extraA = await tx`insert into public.members (org_id, user_id, role_id) values (${world.a.id}, ${world.a.spare.id}, ${world.a.roles.viewer}) returning id`;
+      const extraB = await tx`insert into public.members (org_id, user_id, role_id) values (${world.b.id}, ${world.b.spare.id}, ${world.b.roles.viewer}) returning id`;
+      return { own: extraA[0]!.id, other: extraB[0]!.id };
+    },
+    insert: (world) => ({
+      own: { org_id: world.a.id, user_id: world.outsider.id, role_id: world.a.roles.viewer },
+      other: { org_id: world.b.id, user_id: world.outsider.id, role_id: world.b.roles.viewer },
+    }),
+    updateColumn: "role_id",
+    // Nobody adds members through the API (invitations do); admins change and remove them.
+    expect: expectations({
+      owner: "o n o o", admin: "o n o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.profiles",
+    async rows(_tx, world, actor) {
+      return { own: actor.userId ?? null, other: world.stranger.id };
+    },
+    updateColumn: "display_name",
+    // Your own profile; co-members' profiles are covered in tests/db/core_profiles.test.sql.
+    // Profiles are created by the sign-up trigger, so nobody inserts them.
+    expect: expectations({
+      outsider: "o n o n", owner: "o n o n", admin: "o n o n", executive: "o n o n", manager: "o n o n", member: "o n o n",
+      viewer: "o n o n", suspended: "o n o n", service_role: "a n a a",
+    }),
+  },
+  {
+    table: "public.permissions",
+    key: "key",
+    async rows(tx, _world, actor) {
+      // Catalogue entries no role holds, so deleting one touches nothing else.
+      await tx`insert into public.permissions (key, module, description) values
+        ('matrix.fixture.own', 'matrix', 'fixture'), ('matrix.fixture.other', 'matrix', 'fixture')`;
+      return { own: actor.claims.role === "anon" ? null : "matrix.fixture.own", other: "matrix.fixture.other" };
+    },
+    insert: () => ({ own: null, other: { key: "matrix.probe.write", module: "matrix", description: "probe" } }),
+    updateColumn: "description",
+    // The catalogue is global: everyone signed in reads all of it; only migrations change it.
+    expect: expectations({
+      outsider: "a n n n", owner: "a n n n", admin: "a n n n", executive: "a n n n", manager: "a n n n", member: "a n n n",
+      viewer: "a n n n", suspended: "a n n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.audit_events",
+    async rows(tx, world) {
+      const row = (org: string) => tx`
+        insert into audit.log (org_id, table_schema, table_name, operation, record_id, actor_role, new_record)
+        values (${org}, 'public', 'probe', 'INSERT', ${randomUUID()}, 'postgres', '{}') returning id`;
+      return { own: String((await row(world.a.id))[0]!.id), other: String((await row(world.b.id))[0]!.id) };
+    },
+    insert: (world) => ({
+      own: { org_id: world.a.id, table_schema: "public", table_name: "forged", operation: "TRUNCATE", actor_role: "x" },
+      other: { org_id: world.b.id, table_schema: "public", table_name: "forged", operation: "TRUNCATE", actor_role: "x" },
+    }),
+    updateColumn: "table_name",
+    // Append-only: nobody writes through the API, not even the service role.
+    expect: expectations({ owner: "o n n n", admin: "o n n n", executive: "o n n n", service_role: "a n n n" }),
+  },
+];
