@@ -244,6 +244,135 @@ create trigger touch_updated_at before update on public.members
   for each row execute function private.touch_updated_at();
 
 -- ---------------------------------------------------------------------------------------------
+-- Effective permissions, materialized: one row per active member × granted permission. The
+-- policy helpers answer from here with one index range scan on (user_id, permission), so a
+-- check costs about the same for a user in 500 organizations as for one in 10. Kept exact by
+-- the triggers below, and checked against its definition in tests/db/core_access.test.sql.
+-- ---------------------------------------------------------------------------------------------
+
+create table private.access (
+  user_id uuid not null,
+  org_id uuid not null,
+  permission text not null,
+  scope public.permission_scope not null,
+  requires_mfa boolean not null default false,
+  primary key (user_id, permission, org_id) include (scope),
+  constraint access_member_fkey foreign key (org_id, user_id) references public.members (org_id, user_id) on delete cascade
+);
+create index access_org_user_idx on private.access (org_id, user_id);
+comment on table private.access is 'Effective permissions of active members (members × role_permissions) with their organization''s MFA requirement, plus one row with permission ''membership'' per active membership. Maintained by triggers; read by the policy helpers.';
+alter table private.access enable row level security;
+revoke all on private.access from public, anon, authenticated, service_role;
+
+-- Recomputes the rows of the given memberships (pairs of org_id and user_id).
+create or replace function private.refresh_access(p_org_ids uuid[], p_user_ids uuid[])
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from private.access a
+  using unnest(p_org_ids, p_user_ids) as k (org_id, user_id)
+  where a.org_id = k.org_id and a.user_id = k.user_id;
+  insert into private.access (user_id, org_id, permission, scope, requires_mfa)
+  select m.user_id, m.org_id, g.permission, g.scope, o.require_mfa
+  from unnest(p_org_ids, p_user_ids) as k (org_id, user_id)
+  join public.members m on m.org_id = k.org_id and m.user_id = k.user_id and m.status = 'active'
+  join public.organizations o on o.id = m.org_id
+  cross join lateral (
+    select 'membership' as permission, 'org'::public.permission_scope as scope
+    union all
+    select rp.permission, rp.scope from public.role_permissions rp where rp.role_id = m.role_id
+  ) as g
+  on conflict (user_id, permission, org_id) do update set scope = excluded.scope, requires_mfa = excluded.requires_mfa;
+end
+$$;
+comment on function private.refresh_access(uuid[], uuid[]) is 'Recomputes private.access for the given memberships.';
+
+-- Every member holding one of the roles. Their membership rows are locked first, so a
+-- concurrent change to one of them waits, then sees the new grants.
+create or replace function private.refresh_roles_access(p_role_ids uuid[])
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_orgs uuid[];
+  v_users uuid[];
+begin
+  with affected as (
+    select m.org_id, m.user_id from public.members m where m.role_id = any (p_role_ids) for update
+  )
+  select array_agg(org_id), array_agg(user_id) into v_orgs, v_users from affected;
+  if v_orgs is not null then
+    perform private.refresh_access(v_orgs, v_users);
+  end if;
+end
+$$;
+comment on function private.refresh_roles_access(uuid[]) is 'Recomputes private.access for every member holding one of the roles.';
+revoke all on function private.refresh_access(uuid[], uuid[]), private.refresh_roles_access(uuid[]) from public;
+
+create or replace function private.refresh_member_access()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.refresh_access(array[new.org_id], array[new.user_id]);
+  return null;
+end
+$$;
+comment on function private.refresh_member_access() is 'Keeps private.access in step with a membership''s role and status (deletion cascades).';
+
+create trigger refresh_access after insert or update of role_id, status on public.members
+  for each row execute function private.refresh_member_access();
+
+create or replace function private.refresh_granted_access()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if tg_op = 'INSERT' then
+    perform private.refresh_roles_access(array(select distinct role_id from new_grants));
+  elsif tg_op = 'DELETE' then
+    perform private.refresh_roles_access(array(select distinct role_id from old_grants));
+  else
+    perform private.refresh_roles_access(array(select role_id from new_grants union select role_id from old_grants));
+  end if;
+  return null;
+end
+$$;
+comment on function private.refresh_granted_access() is 'Keeps private.access in step with role_permissions, once per statement for the roles it touched.';
+
+create trigger refresh_access_on_grant after insert on public.role_permissions
+  referencing new table as new_grants for each statement execute function private.refresh_granted_access();
+create trigger refresh_access_on_rescope after update on public.role_permissions
+  referencing old table as old_grants new table as new_grants for each statement execute function private.refresh_granted_access();
+create trigger refresh_access_on_withdraw after delete on public.role_permissions
+  referencing old table as old_grants for each statement execute function private.refresh_granted_access();
+
+create or replace function private.refresh_mfa_access()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update private.access set requires_mfa = new.require_mfa where org_id = new.id;
+  return null;
+end
+$$;
+comment on function private.refresh_mfa_access() is 'Copies an organization''s MFA requirement into private.access.';
+
+create trigger refresh_access_on_mfa after update of require_mfa on public.organizations
+  for each row when (old.require_mfa is distinct from new.require_mfa) execute function private.refresh_mfa_access();
+
+-- ---------------------------------------------------------------------------------------------
 -- Profiles
 -- ---------------------------------------------------------------------------------------------
 
@@ -328,92 +457,110 @@ create trigger on_auth_user_email_changed after update of email on auth.users
 -- they run once per statement. They read the tables, never the JWT's app claims.
 -- ---------------------------------------------------------------------------------------------
 
+-- PL/pgSQL rather than SQL: a security definer SQL function is never inlined and is planned
+-- again on every call, while PL/pgSQL keeps its plans for the connection. Permission lookups read
+-- private.access with one index range scan.
+
 create or replace function private.member_org_ids()
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select m.org_id from public.members m
-  where m.user_id = (select auth.uid()) and m.status = 'active'
+begin
+  return query
+    select a.org_id from private.access a where a.user_id = auth.uid() and a.permission = 'membership';
+end
 $$;
 comment on function private.member_org_ids() is 'Organizations where the current user is an active member.';
 
 create or replace function private.org_ids_with(p_permission text, p_min_scope public.permission_scope default 'org')
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select m.org_id
-  from public.members m
-  join public.role_permissions rp on rp.role_id = m.role_id and rp.permission = p_permission
-  where m.user_id = (select auth.uid()) and m.status = 'active' and rp.scope >= p_min_scope
+begin
+  return query
+    select a.org_id from private.access a
+    where a.user_id = auth.uid() and a.permission = p_permission and a.scope >= p_min_scope;
+end
 $$;
 comment on function private.org_ids_with(text, public.permission_scope) is 'Organizations where the current user''s role grants the permission at least at the given scope (default org: every row).';
 
 create or replace function private.department_ids_with(p_permission text)
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  with recursive scoped (id) as (
-    select m.department_id
-    from public.members m
-    join public.role_permissions rp on rp.role_id = m.role_id and rp.permission = p_permission
-    where m.user_id = (select auth.uid()) and m.status = 'active' and rp.scope = 'department'
-      and m.department_id is not null
-    union
-    select d.id from public.departments d join scoped s on d.parent_id = s.id
-  )
-  select id from scoped
+begin
+  return query
+    with recursive scoped (id) as (
+      select m.department_id
+      from private.access a
+      join public.members m on m.org_id = a.org_id and m.user_id = a.user_id
+      where a.user_id = auth.uid() and a.permission = p_permission and a.scope = 'department'
+        and m.department_id is not null
+      union
+      select d.id from public.departments d join scoped s on d.parent_id = s.id
+    )
+    select scoped.id from scoped;
+end
 $$;
 comment on function private.department_ids_with(text) is 'Departments (with their sub-departments) whose rows the current user reaches through a department-scoped grant of the permission.';
 
 create or replace function private.has_permission(p_org_id uuid, p_permission text, p_min_scope public.permission_scope default 'own')
 returns boolean
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1
-    from public.members m
-    join public.role_permissions rp on rp.role_id = m.role_id and rp.permission = p_permission
-    where m.user_id = (select auth.uid()) and m.org_id = p_org_id and m.status = 'active' and rp.scope >= p_min_scope
-  )
+begin
+  return exists (
+    select 1 from private.access a
+    where a.user_id = auth.uid() and a.permission = p_permission and a.org_id = p_org_id and a.scope >= p_min_scope
+  );
+end
 $$;
 comment on function private.has_permission(uuid, text, public.permission_scope) is 'Whether the current user holds the permission in the organization, at least at the given scope.';
 
 create or replace function private.mfa_blocked_org_ids()
 returns setof uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select o.id
-  from public.organizations o
-  join public.members m on m.org_id = o.id and m.user_id = (select auth.uid())
-  where o.require_mfa and coalesce((select auth.jwt() ->> 'aal'), 'aal1') <> 'aal2'
+begin
+  if coalesce(auth.jwt() ->> 'aal', 'aal1') = 'aal2' then
+    return;
+  end if;
+  return query
+    select a.org_id from private.access a
+    where a.user_id = auth.uid() and a.permission = 'membership' and a.requires_mfa;
+end
 $$;
 comment on function private.mfa_blocked_org_ids() is 'The current user''s organizations that demand MFA while this session has not passed it (aal < aal2). Restrictive policies exclude their rows.';
 
 create or replace function private.role_rank(p_org_id uuid)
 returns integer
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select r.rank
-  from public.members m join public.roles r on r.id = m.role_id
-  where m.org_id = p_org_id and m.user_id = (select auth.uid()) and m.status = 'active'
+begin
+  return (
+    select r.rank
+    from public.members m join public.roles r on r.id = m.role_id
+    where m.org_id = p_org_id and m.user_id = auth.uid() and m.status = 'active'
+  );
+end
 $$;
 comment on function private.role_rank(uuid) is 'Rank of the current user''s role in the organization (null when not an active member).';
 
@@ -442,18 +589,18 @@ as $$
 declare
   v_sql text;
 begin
-  v_sql := format('%I = any (array(select private.org_ids_with(%L)))', p_org_column, p_permission);
+  v_sql := format('%I in (select private.org_ids_with(%L))', p_org_column, p_permission);
   if p_department_column is not null then
-    v_sql := v_sql || format(' or %I = any (array(select private.department_ids_with(%L)))', p_department_column, p_permission);
+    v_sql := v_sql || format(' or %I in (select private.department_ids_with(%L))', p_department_column, p_permission);
   end if;
   if p_owner_column is not null then
-    v_sql := v_sql || format(' or (%I = (select auth.uid()) and %I = any (array(select private.org_ids_with(%L, ''own''))))',
+    v_sql := v_sql || format(' or (%I = (select auth.uid()) and %I in (select private.org_ids_with(%L, ''own'')))',
       p_owner_column, p_org_column, p_permission);
   end if;
   return v_sql;
 end
 $$;
-comment on function private.scope_predicate(text, text, text, text) is 'The policy expression for "members holding the permission reach the row": org scope by the org column, department scope by the department column, own scope by the owner column. Helpers are wrapped so they run once per statement.';
+comment on function private.scope_predicate(text, text, text, text) is 'The policy expression for "members holding the permission reach the row": org scope by the org column, department scope by the department column, own scope by the owner column. Each helper sits in an uncorrelated IN (select ...), which PostgreSQL runs once per statement (a hashed SubPlan) and estimates as unselective, so ordered index scans stay available.';
 
 create or replace function private.create_scoped_policies(
   p_table regclass,
@@ -470,7 +617,7 @@ as $$
 declare
   v_read text := private.scope_predicate(p_read_permission, p_org_column, p_department_column, p_owner_column);
   v_write text := private.scope_predicate(p_write_permission, p_org_column, p_department_column, p_owner_column);
-  v_mfa text := format('%I <> all (array(select private.mfa_blocked_org_ids()))', p_org_column);
+  v_mfa text := format('%I not in (select private.mfa_blocked_org_ids())', p_org_column);
   v_column text;
 begin
   if (select count(*) from public.permissions where key in (p_read_permission, p_write_permission))
@@ -514,7 +661,11 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  v_previous text := coalesce(current_setting('groundwork.system_change', true), '');
 begin
+  -- System roles and their grants may only change here.
+  perform set_config('groundwork.system_change', 'on', true);
   insert into public.roles (org_id, key, name, description, rank, is_system)
   select p_org_id, t.key, t.name, t.description, t.rank, true from private.system_roles t
   on conflict (org_id, key) do update
@@ -529,6 +680,7 @@ begin
   from private.system_role_grants g join public.roles r on r.key = g.role_key and r.org_id = p_org_id
   on conflict (role_id, permission) do update set scope = excluded.scope
     where public.role_permissions.scope is distinct from excluded.scope;
+  perform set_config('groundwork.system_change', v_previous, true);
 end
 $$;
 comment on function private.install_system_roles(uuid) is 'Creates or updates an organization''s system roles and their grants from the templates. Called on creation and by module migrations for every organization.';
@@ -739,102 +891,102 @@ grant update (display_name, avatar_path, locale, time_zone, status) on public.pr
 
 -- Organizations
 create policy "Members read their organizations" on public.organizations
-  for select to authenticated using (id = any (array(select private.member_org_ids())));
+  for select to authenticated using (id in (select private.member_org_ids()));
 create policy "Signed-in users create organizations they own" on public.organizations
   for insert to authenticated with check (created_by = (select auth.uid()));
 create policy "Members with core.org.manage change their organization" on public.organizations
   for update to authenticated
-  using (id = any (array(select private.org_ids_with('core.org.manage'))))
-  with check (id = any (array(select private.org_ids_with('core.org.manage'))));
+  using (id in (select private.org_ids_with('core.org.manage')))
+  with check (id in (select private.org_ids_with('core.org.manage')));
 create policy "Members with core.org.delete delete their organization" on public.organizations
-  for delete to authenticated using (id = any (array(select private.org_ids_with('core.org.delete'))));
+  for delete to authenticated using (id in (select private.org_ids_with('core.org.delete')));
 create policy "Organizations requiring MFA demand aal2 to change" on public.organizations
-  as restrictive for update to authenticated using (id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for update to authenticated using (id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to delete" on public.organizations
-  as restrictive for delete to authenticated using (id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for delete to authenticated using (id not in (select private.mfa_blocked_org_ids()));
 
 -- Departments
 create policy "Members read their organization's departments" on public.departments
-  for select to authenticated using (org_id = any (array(select private.member_org_ids())));
+  for select to authenticated using (org_id in (select private.member_org_ids()));
 create policy "Members with core.departments.manage add departments" on public.departments
-  for insert to authenticated with check (org_id = any (array(select private.org_ids_with('core.departments.manage'))));
+  for insert to authenticated with check (org_id in (select private.org_ids_with('core.departments.manage')));
 create policy "Members with core.departments.manage change departments" on public.departments
   for update to authenticated
-  using (org_id = any (array(select private.org_ids_with('core.departments.manage'))))
-  with check (org_id = any (array(select private.org_ids_with('core.departments.manage'))));
+  using (org_id in (select private.org_ids_with('core.departments.manage')))
+  with check (org_id in (select private.org_ids_with('core.departments.manage')));
 create policy "Members with core.departments.manage delete departments" on public.departments
-  for delete to authenticated using (org_id = any (array(select private.org_ids_with('core.departments.manage'))));
+  for delete to authenticated using (org_id in (select private.org_ids_with('core.departments.manage')));
 
 -- Roles
 create policy "Members read their organization's roles" on public.roles
-  for select to authenticated using (org_id = any (array(select private.member_org_ids())));
+  for select to authenticated using (org_id in (select private.member_org_ids()));
 create policy "Members with core.roles.manage add roles" on public.roles
-  for insert to authenticated with check (org_id = any (array(select private.org_ids_with('core.roles.manage'))));
+  for insert to authenticated with check (org_id in (select private.org_ids_with('core.roles.manage')));
 create policy "Members with core.roles.manage change roles" on public.roles
   for update to authenticated
-  using (org_id = any (array(select private.org_ids_with('core.roles.manage'))))
-  with check (org_id = any (array(select private.org_ids_with('core.roles.manage'))));
+  using (org_id in (select private.org_ids_with('core.roles.manage')))
+  with check (org_id in (select private.org_ids_with('core.roles.manage')));
 create policy "Members with core.roles.manage delete roles" on public.roles
-  for delete to authenticated using (org_id = any (array(select private.org_ids_with('core.roles.manage'))));
+  for delete to authenticated using (org_id in (select private.org_ids_with('core.roles.manage')));
 
 -- Role permissions
 create policy "Members read their organization's role permissions" on public.role_permissions
-  for select to authenticated using (org_id = any (array(select private.member_org_ids())));
+  for select to authenticated using (org_id in (select private.member_org_ids()));
 create policy "Members with core.roles.manage grant permissions" on public.role_permissions
-  for insert to authenticated with check (org_id = any (array(select private.org_ids_with('core.roles.manage'))));
+  for insert to authenticated with check (org_id in (select private.org_ids_with('core.roles.manage')));
 create policy "Members with core.roles.manage rescope permissions" on public.role_permissions
   for update to authenticated
-  using (org_id = any (array(select private.org_ids_with('core.roles.manage'))))
-  with check (org_id = any (array(select private.org_ids_with('core.roles.manage'))));
+  using (org_id in (select private.org_ids_with('core.roles.manage')))
+  with check (org_id in (select private.org_ids_with('core.roles.manage')));
 create policy "Members with core.roles.manage withdraw permissions" on public.role_permissions
-  for delete to authenticated using (org_id = any (array(select private.org_ids_with('core.roles.manage'))));
+  for delete to authenticated using (org_id in (select private.org_ids_with('core.roles.manage')));
 
 -- Members
 create policy "Members read their own memberships and members of their organizations" on public.members
   for select to authenticated
-  using (user_id = (select auth.uid()) or org_id = any (array(select private.org_ids_with('core.members.read'))));
+  using (user_id = (select auth.uid()) or org_id in (select private.org_ids_with('core.members.read')));
 create policy "Members with core.members.manage change members" on public.members
   for update to authenticated
-  using (org_id = any (array(select private.org_ids_with('core.members.manage'))))
-  with check (org_id = any (array(select private.org_ids_with('core.members.manage'))));
+  using (org_id in (select private.org_ids_with('core.members.manage')))
+  with check (org_id in (select private.org_ids_with('core.members.manage')));
 create policy "Members leave, and members with core.members.manage remove others" on public.members
   for delete to authenticated
-  using (user_id = (select auth.uid()) or org_id = any (array(select private.org_ids_with('core.members.manage'))));
+  using (user_id = (select auth.uid()) or org_id in (select private.org_ids_with('core.members.manage')));
 
 -- MFA on the organization's data (organizations themselves stay readable, so a member can
 -- learn that MFA is required).
 create policy "Organizations requiring MFA demand aal2 to read departments" on public.departments
-  as restrictive for select to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to add departments" on public.departments
-  as restrictive for insert to authenticated with check (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for insert to authenticated with check (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to change departments" on public.departments
-  as restrictive for update to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to delete departments" on public.departments
-  as restrictive for delete to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for delete to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to read roles" on public.roles
-  as restrictive for select to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to add roles" on public.roles
-  as restrictive for insert to authenticated with check (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for insert to authenticated with check (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to change roles" on public.roles
-  as restrictive for update to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to delete roles" on public.roles
-  as restrictive for delete to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for delete to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to read role permissions" on public.role_permissions
-  as restrictive for select to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to grant permissions" on public.role_permissions
-  as restrictive for insert to authenticated with check (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for insert to authenticated with check (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to rescope permissions" on public.role_permissions
-  as restrictive for update to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to withdraw permissions" on public.role_permissions
-  as restrictive for delete to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for delete to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to read other members" on public.members
   as restrictive for select to authenticated
-  using (user_id = (select auth.uid()) or org_id <> all (array(select private.mfa_blocked_org_ids())));
+  using (user_id = (select auth.uid()) or org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to change members" on public.members
-  as restrictive for update to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to remove other members" on public.members
   as restrictive for delete to authenticated
-  using (user_id = (select auth.uid()) or org_id <> all (array(select private.mfa_blocked_org_ids())));
+  using (user_id = (select auth.uid()) or org_id not in (select private.mfa_blocked_org_ids()));
 
 -- Profiles: your own, and those of people who share an active organization with you.
 create policy "Users read their own profile and their co-members' profiles" on public.profiles
@@ -843,7 +995,7 @@ create policy "Users read their own profile and their co-members' profiles" on p
     id = (select auth.uid())
     or exists (
       select 1 from public.members m
-      where m.user_id = profiles.id and m.org_id = any (array(select private.member_org_ids()))
+      where m.user_id = profiles.id and m.org_id in (select private.member_org_ids())
     )
   );
 create policy "Users change their own profile" on public.profiles
@@ -1043,9 +1195,9 @@ select audit.enable('public.profiles');
 select audit.enable('public.permissions');
 
 create policy "Members with core.audit.read read their organization's audit trail" on audit.log
-  for select to authenticated using (org_id = any (array(select private.org_ids_with('core.audit.read'))));
+  for select to authenticated using (org_id in (select private.org_ids_with('core.audit.read')));
 create policy "Organizations requiring MFA demand aal2 to read the audit trail" on audit.log
-  as restrictive for select to authenticated using (org_id <> all (array(select private.mfa_blocked_org_ids())));
+  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 
 create view public.audit_events with (security_invoker = true, security_barrier = true) as
   select id, occurred_at, org_id, table_schema, table_name, operation, record_id, actor_id, actor_role, actor_aal,

@@ -1,0 +1,54 @@
+-- private.access (the materialized effective permissions) always equals its definition:
+-- active members × their role's grants, plus one membership row each, with the MFA flag.
+begin;
+select plan(12);
+
+create function pg_temp.drift() returns bigint language sql as $$
+  with expected as (
+    select m.user_id, m.org_id, g.permission, g.scope, o.require_mfa as requires_mfa
+    from public.members m
+    join public.organizations o on o.id = m.org_id
+    cross join lateral (
+      select 'membership' as permission, 'org'::public.permission_scope as scope
+      union all select rp.permission, rp.scope from public.role_permissions rp where rp.role_id = m.role_id
+    ) g
+    where m.status = 'active'
+  ), actual as (select user_id, org_id, permission, scope, requires_mfa from private.access)
+  select count(*) from ((select * from expected except select * from actual) union all (select * from actual except select * from expected)) d
+$$;
+
+select tests.create_user(e) from unnest(array['o@ac.test', 'a@ac.test', 'm@ac.test']) e;
+create temp table ids as select tests.create_org('access-a', tests.user_id('o@ac.test')) as a;
+select tests.add_member((select a from ids), tests.user_id('a@ac.test'), 'admin');
+select tests.add_member((select a from ids), tests.user_id('m@ac.test'), 'member');
+select is(pg_temp.drift(), 0::bigint, 'after creating an organization and adding members');
+
+update public.members set role_id = tests.role_id((select a from ids), 'viewer') where user_id = tests.user_id('m@ac.test');
+select is(pg_temp.drift(), 0::bigint, 'after a role change');
+update public.members set status = 'suspended', suspended_at = now() where user_id = tests.user_id('m@ac.test');
+select is(pg_temp.drift(), 0::bigint, 'after a suspension');
+select is((select count(*)::int from private.access where user_id = tests.user_id('m@ac.test')), 0, 'a suspended member has no access rows');
+update public.members set status = 'active', suspended_at = null where user_id = tests.user_id('m@ac.test');
+select is(pg_temp.drift(), 0::bigint, 'after a reactivation');
+
+insert into public.roles (org_id, key, name, rank) values ((select a from ids), 'auditor', 'Auditor', 30);
+update public.members set role_id = tests.role_id((select a from ids), 'auditor') where user_id = tests.user_id('m@ac.test');
+insert into public.role_permissions (role_id, permission, scope)
+  values (tests.role_id((select a from ids), 'auditor'), 'core.audit.read', 'department'), (tests.role_id((select a from ids), 'auditor'), 'core.members.read', 'org');
+select is(pg_temp.drift(), 0::bigint, 'after granting permissions to a role in use');
+update public.role_permissions set scope = 'org' where role_id = tests.role_id((select a from ids), 'auditor') and permission = 'core.audit.read';
+select is(pg_temp.drift(), 0::bigint, 'after rescoping a grant');
+delete from public.role_permissions where role_id = tests.role_id((select a from ids), 'auditor') and permission = 'core.members.read';
+select is(pg_temp.drift(), 0::bigint, 'after withdrawing a grant');
+update public.organizations set require_mfa = true where id = (select a from ids);
+select is(pg_temp.drift(), 0::bigint, 'after the organization starts requiring MFA');
+insert into private.system_role_grants values ('viewer', 'core.audit.read', 'own');
+select private.install_system_roles(id) from public.organizations;
+select is(pg_temp.drift(), 0::bigint, 'after a module changes the system role templates for every organization');
+delete from public.members where user_id = tests.user_id('a@ac.test');
+select is(pg_temp.drift(), 0::bigint, 'after removing a member');
+delete from public.organizations where id = (select a from ids);
+select is((select count(*)::int from private.access where org_id = (select a from ids)), 0, 'deleting the organization leaves no access rows');
+
+select * from finish();
+rollback;
