@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   await ensurePackages();
   step("Building a throwaway database from the migrations");
   const db = await throwawayCluster(readConfig().schemas, { seed: false });
-  const sql = postgres(db.cluster.url(), { max: 2, onnotice: () => {}, prepare: true });
+  // One connection: both sides of every ratio run on the same backend, alternately.
+  const sql = postgres(db.cluster.url(), { max: 1, onnotice: () => {}, prepare: true });
   try {
     const started = Date.now();
     await load(sql, step);
