@@ -112,6 +112,9 @@ export async function startCluster(cluster: Cluster): Promise<void> {
     "-c shared_preload_libraries=pg_cron,plpgsql_check",
     "-c cron.database_name=postgres",
     "-c cron.timezone=UTC",
+    // Jobs run in background workers, not over a libpq connection (no socket or password needed).
+    "-c cron.use_background_workers=on",
+    "-c max_worker_processes=16",
     "-c wal_level=logical",
     "-c max_connections=200",
     "-c fsync=off",
