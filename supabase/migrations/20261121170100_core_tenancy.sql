@@ -620,13 +620,17 @@ declare
   v_mfa text := format('%I not in (select private.mfa_blocked_org_ids())', p_org_column);
   v_column text;
 begin
-  if (select count(*) from public.permissions where key in (p_read_permission, p_write_permission))
-     <> (case when p_read_permission = p_write_permission then 1 else 2 end) then
+  -- 'membership' (every active member) is not in the catalogue; every other name must be.
+  if exists (
+    select 1 from unnest(array[p_read_permission, p_write_permission]) k
+    where k <> 'membership' and not exists (select 1 from public.permissions where key = k)
+  ) then
     raise exception 'Cannot create policies on %: add % and % to public.permissions first', p_table, p_read_permission, p_write_permission;
   end if;
   execute format('alter table %s enable row level security', p_table);
   execute format('create policy %I on %s for select to authenticated using (%s)',
-    format('Members with %s read rows in their scope', p_read_permission), p_table, v_read);
+    case when p_read_permission = 'membership' then 'Members read rows of their organizations'
+         else format('Members with %s read rows in their scope', p_read_permission) end, p_table, v_read);
   execute format('create policy %I on %s for insert to authenticated with check (%s)',
     format('Members with %s add rows in their scope', p_write_permission), p_table, v_write);
   execute format('create policy %I on %s for update to authenticated using (%s) with check (%s)',
@@ -641,14 +645,19 @@ begin
     'Organizations requiring MFA demand aal2 to change', p_table, v_mfa, v_mfa);
   execute format('create policy %I on %s as restrictive for delete to authenticated using (%s)',
     'Organizations requiring MFA demand aal2 to remove', p_table, v_mfa);
-  -- Every column a policy reads is indexed.
+  -- Every column a policy reads is indexed (unless an index already leads with it).
   foreach v_column in array array_remove(array[p_org_column, p_department_column, p_owner_column], null) loop
-    execute format('create index if not exists %I on %s (%I)',
-      left(format('%s_%s_policy_idx', (select relname from pg_catalog.pg_class where oid = p_table), v_column), 63), p_table, v_column);
+    if not exists (
+      select 1 from pg_catalog.pg_index i join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+      where i.indrelid = p_table and a.attname = v_column
+    ) then
+      execute format('create index %I on %s (%I)',
+        left(format('%s_%s_policy_idx', (select relname from pg_catalog.pg_class where oid = p_table), v_column), 63), p_table, v_column);
+    end if;
   end loop;
 end
 $$;
-comment on function private.create_scoped_policies(regclass, text, text, text, text, text) is 'Gives an organization-scoped table its policies in one call: read with one permission, write with another, each reaching org / department / own rows by the grant''s scope, plus the restrictive MFA policies; indexes the columns they read.';
+comment on function private.create_scoped_policies(regclass, text, text, text, text, text) is 'Gives an organization-scoped table its policies in one call: read with one permission, write with another (''membership'' meaning any active member), each reaching org / department / own rows by the grant''s scope, plus the restrictive MFA policies; indexes the columns they read.';
 revoke all on function private.scope_predicate(text, text, text, text), private.create_scoped_policies(regclass, text, text, text, text, text) from public;
 
 -- ---------------------------------------------------------------------------------------------
@@ -905,41 +914,10 @@ create policy "Organizations requiring MFA demand aal2 to change" on public.orga
 create policy "Organizations requiring MFA demand aal2 to delete" on public.organizations
   as restrictive for delete to authenticated using (id not in (select private.mfa_blocked_org_ids()));
 
--- Departments
-create policy "Members read their organization's departments" on public.departments
-  for select to authenticated using (org_id in (select private.member_org_ids()));
-create policy "Members with core.departments.manage add departments" on public.departments
-  for insert to authenticated with check (org_id in (select private.org_ids_with('core.departments.manage')));
-create policy "Members with core.departments.manage change departments" on public.departments
-  for update to authenticated
-  using (org_id in (select private.org_ids_with('core.departments.manage')))
-  with check (org_id in (select private.org_ids_with('core.departments.manage')));
-create policy "Members with core.departments.manage delete departments" on public.departments
-  for delete to authenticated using (org_id in (select private.org_ids_with('core.departments.manage')));
-
--- Roles
-create policy "Members read their organization's roles" on public.roles
-  for select to authenticated using (org_id in (select private.member_org_ids()));
-create policy "Members with core.roles.manage add roles" on public.roles
-  for insert to authenticated with check (org_id in (select private.org_ids_with('core.roles.manage')));
-create policy "Members with core.roles.manage change roles" on public.roles
-  for update to authenticated
-  using (org_id in (select private.org_ids_with('core.roles.manage')))
-  with check (org_id in (select private.org_ids_with('core.roles.manage')));
-create policy "Members with core.roles.manage delete roles" on public.roles
-  for delete to authenticated using (org_id in (select private.org_ids_with('core.roles.manage')));
-
--- Role permissions
-create policy "Members read their organization's role permissions" on public.role_permissions
-  for select to authenticated using (org_id in (select private.member_org_ids()));
-create policy "Members with core.roles.manage grant permissions" on public.role_permissions
-  for insert to authenticated with check (org_id in (select private.org_ids_with('core.roles.manage')));
-create policy "Members with core.roles.manage rescope permissions" on public.role_permissions
-  for update to authenticated
-  using (org_id in (select private.org_ids_with('core.roles.manage')))
-  with check (org_id in (select private.org_ids_with('core.roles.manage')));
-create policy "Members with core.roles.manage withdraw permissions" on public.role_permissions
-  for delete to authenticated using (org_id in (select private.org_ids_with('core.roles.manage')));
+-- Departments, roles and grants: read by every member, written with a core permission.
+select private.create_scoped_policies('public.departments', 'membership', 'core.departments.manage');
+select private.create_scoped_policies('public.roles', 'membership', 'core.roles.manage');
+select private.create_scoped_policies('public.role_permissions', 'membership', 'core.roles.manage');
 
 -- Members
 create policy "Members read their own memberships and members of their organizations" on public.members
@@ -955,30 +933,6 @@ create policy "Members leave, and members with core.members.manage remove others
 
 -- MFA on the organization's data (organizations themselves stay readable, so a member can
 -- learn that MFA is required).
-create policy "Organizations requiring MFA demand aal2 to read departments" on public.departments
-  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to add departments" on public.departments
-  as restrictive for insert to authenticated with check (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to change departments" on public.departments
-  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to delete departments" on public.departments
-  as restrictive for delete to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to read roles" on public.roles
-  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to add roles" on public.roles
-  as restrictive for insert to authenticated with check (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to change roles" on public.roles
-  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to delete roles" on public.roles
-  as restrictive for delete to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to read role permissions" on public.role_permissions
-  as restrictive for select to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to grant permissions" on public.role_permissions
-  as restrictive for insert to authenticated with check (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to rescope permissions" on public.role_permissions
-  as restrictive for update to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
-create policy "Organizations requiring MFA demand aal2 to withdraw permissions" on public.role_permissions
-  as restrictive for delete to authenticated using (org_id not in (select private.mfa_blocked_org_ids()));
 create policy "Organizations requiring MFA demand aal2 to read other members" on public.members
   as restrictive for select to authenticated
   using (user_id = (select auth.uid()) or org_id not in (select private.mfa_blocked_org_ids()));
