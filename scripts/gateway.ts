@@ -3,16 +3,26 @@
  * as JSON in GROUNDWORK_GATEWAY; it prints "ready" once every function listens.
  */
 import { startGateway, type GatewayOptions } from "./lib/gateway.ts";
+import { startWaker, type Waker } from "./lib/waker.ts";
 
-const options = JSON.parse(process.env.GROUNDWORK_GATEWAY ?? "{}") as GatewayOptions;
+const options = JSON.parse(process.env.GROUNDWORK_GATEWAY ?? "{}") as GatewayOptions & { wakeDispatcher?: boolean };
 const gateway = await startGateway(options).catch((error: Error) => {
   console.error(`gateway failed: ${error.message}`);
   process.exit(1);
 });
 console.log(`ready ${gateway.port}`);
 
+let waker: Waker | undefined;
+if (options.wakeDispatcher && options.env.SUPABASE_DB_URL && options.env.DISPATCH_SECRET) {
+  waker = await startWaker({
+    dbUrl: options.env.SUPABASE_DB_URL,
+    dispatchUrl: `http://127.0.0.1:${gateway.port}/functions/v1/email-dispatch`,
+    secret: options.env.DISPATCH_SECRET,
+  });
+}
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
-    gateway.close().finally(() => process.exit(0));
+    Promise.allSettled([waker?.stop(), gateway.close()]).finally(() => process.exit(0));
   });
 }

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     writeState(state);
     step(`Starting ${config.functions.length} edge function(s) behind the gateway on port ${config.apiPort}`);
     const env = await functionEnv(config.apiPort, cluster.url(), { smtpPort: config.mailSmtpPort, webPort: config.mailWebPort });
-    const gateway = await startGatewayProcess(config.apiPort, config.functions, env, { logDir, detached: true });
+    const gateway = await startGatewayProcess(config.apiPort, config.functions, env, { logDir, detached: true, wakeDispatcher: true });
     state.pids.gateway = gateway.pid;
     writeState(state);
   } catch (error) {

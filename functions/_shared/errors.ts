@@ -57,6 +57,30 @@ function isConnectionError(error: unknown): boolean {
   return isPostgresError(error) && (/^08/.test(error.code) || /^57P0[123]$/.test(error.code));
 }
 
+/** Error codes for the statuses our SQL may choose with SQLSTATE GWnnn. */
+const STATUS_CODES: Record<number, string> = {
+  400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone", 422: "validation_failed", 429: "rate_limited",
+};
+
+/**
+ * Our SQL picks an HTTP status with SQLSTATE GWnnn (class GW is Groundwork's); a JSON DETAIL is
+ * merged into details, and its retry_after becomes the Retry-After header.
+ */
+function fromGroundworkState(error: PostgresLikeError, details: Record<string, unknown>): HttpError | null {
+  const match = /^GW(\d{3})$/.exec(error.code);
+  if (!match) return null;
+  const status = Number(match[1]);
+  let extra: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = error.detail ? JSON.parse(error.detail) : {};
+    if (parsed && typeof parsed === "object") extra = parsed as Record<string, unknown>;
+  } catch {
+    // a plain-text detail stays out of the response
+  }
+  const headers: Record<string, string> = typeof extra.retry_after === "number" ? { "retry-after": String(extra.retry_after) } : {};
+  return new HttpError(status, STATUS_CODES[status] ?? "error", error.message, { ...details, ...extra }, headers);
+}
+
 /** Maps a Postgres error to an HttpError by SQLSTATE, or returns null when it is not one. */
 export function fromPostgresError(error: unknown): HttpError | null {
   if (isConnectionError(error)) {
@@ -69,6 +93,8 @@ export function fromPostgresError(error: unknown): HttpError | null {
     ...(error.column_name ? { column: error.column_name } : {}),
     ...(error.hint ? { hint: error.hint } : {}),
   };
+  const chosen = fromGroundworkState(error, details);
+  if (chosen) return chosen;
   const code = error.code;
   if (code === "23505" || code === "23P01") return new HttpError(409, "conflict", error.message, details);
   if (code === "40001" || code === "40P01") return new HttpError(409, "conflict", "The request clashed with a concurrent change; retry it", details);

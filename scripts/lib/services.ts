@@ -34,6 +34,9 @@ export async function startMailCatcher(smtpPort: number, webPort: number, option
   return child;
 }
 
+/** The dispatcher secret of the native stack (set DISPATCH_SECRET yourself anywhere else). */
+export const LOCAL_DISPATCH_SECRET = "local-dispatch-secret-for-the-native-stack-only";
+
 /** The environment Supabase gives edge functions, for the native stack. */
 export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPort: number; webPort: number }): Promise<Record<string, string>> {
   return {
@@ -44,6 +47,10 @@ export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPo
     SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
     SMTP_HOST: "127.0.0.1",
     SMTP_PORT: String(mail.smtpPort),
+    EMAIL_TRANSPORT: "smtp",
+    EMAIL_FROM: "Groundwork <no-reply@groundwork.test>",
+    DISPATCH_SECRET: LOCAL_DISPATCH_SECRET,
+    APP_URL: "http://127.0.0.1:3000",
     MAIL_CATCHER_URL: `http://127.0.0.1:${mail.webPort}`,
   };
 }
@@ -52,9 +59,9 @@ export async function startGatewayProcess(
   port: number,
   functions: FunctionConfig[],
   env: Record<string, string>,
-  options: ServiceOptions,
+  options: ServiceOptions & { wakeDispatcher?: boolean },
 ): Promise<ChildProcess> {
-  const config = JSON.stringify({ port, functions, env, jwtSecret: LOCAL_JWT_SECRET, quiet: false });
+  const config = JSON.stringify({ port, functions, env, jwtSecret: LOCAL_JWT_SECRET, quiet: false, wakeDispatcher: options.wakeDispatcher ?? false });
   const child = launch("functions", process.execPath, ["--import", "tsx", join(root, "scripts", "gateway.ts")],
     { ...process.env, GROUNDWORK_GATEWAY: config }, options);
   let exited = false;

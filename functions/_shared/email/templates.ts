@@ -1,0 +1,138 @@
+/**
+ * Email templates, per template and locale: a subject, a plain-text and an HTML body (Mustache:
+ * {{x}} is HTML-escaped in html, {{{x}}} is not used for user data). Each template validates its
+ * data with zod before rendering: a missing template, locale fallback aside, or a missing or
+ * malformed variable is a permanent failure (a dead message), never a half-rendered email.
+ */
+import Mustache from "mustache";
+import { z } from "zod";
+
+export const LOCALES = ["en", "de"] as const;
+export type Locale = (typeof LOCALES)[number];
+
+interface Body {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+interface Template<S extends z.ZodType> {
+  data: S;
+  bodies: Record<Locale, Body>;
+}
+
+const layout = (content: string) =>
+  `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2937; max-width: 560px; margin: 0 auto; padding: 24px">${content}</body></html>`;
+
+const InvitationData = z.object({
+  org_name: z.string().min(1),
+  inviter_name: z.string().min(1),
+  role_name: z.string().min(1),
+  accept_url: z.url(),
+  expires_at: z.string().min(1),
+});
+
+const NotificationData = z.object({
+  title: z.string().min(1),
+  body: z.string().default(""),
+  link: z.url().nullable().optional(),
+  org_name: z.string().nullable().optional(),
+});
+
+const DigestData = z.object({
+  date: z.string().min(1),
+  count: z.number().int().positive(),
+  items: z.array(z.object({ title: z.string().min(1), body: z.string().default(""), link: z.url().nullable().optional() })).min(1),
+});
+
+export const templates = {
+  invitation: {
+    data: InvitationData,
+    bodies: {
+      en: {
+        subject: "{{inviter_name}} invited you to {{org_name}}",
+        text: "{{inviter_name}} invited you to join {{org_name}} as {{role_name}}.\n\nAccept the invitation: {{accept_url}}\n\nThe link works once and expires on {{expires_at}}. If you did not expect this email, ignore it.",
+        html: layout(
+          `<p><strong>{{inviter_name}}</strong> invited you to join <strong>{{org_name}}</strong> as {{role_name}}.</p>` +
+            `<p><a href="{{accept_url}}" style="background:#111827;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">Accept the invitation</a></p>` +
+            `<p style="color:#6b7280">The link works once and expires on {{expires_at}}. If you did not expect this email, ignore it.</p>`,
+        ),
+      },
+      de: {
+        subject: "{{inviter_name}} hat Sie zu {{org_name}} eingeladen",
+        text: "{{inviter_name}} hat Sie eingeladen, {{org_name}} als {{role_name}} beizutreten.\n\nEinladung annehmen: {{accept_url}}\n\nDer Link funktioniert einmal und läuft am {{expires_at}} ab. Falls Sie diese E-Mail nicht erwartet haben, ignorieren Sie sie.",
+        html: layout(
+          `<p><strong>{{inviter_name}}</strong> hat Sie eingeladen, <strong>{{org_name}}</strong> als {{role_name}} beizutreten.</p>` +
+            `<p><a href="{{accept_url}}" style="background:#111827;color:#fff;padding:10px 16px;border-radius:6px;text-decoration:none">Einladung annehmen</a></p>` +
+            `<p style="color:#6b7280">Der Link funktioniert einmal und läuft am {{expires_at}} ab. Falls Sie diese E-Mail nicht erwartet haben, ignorieren Sie sie.</p>`,
+        ),
+      },
+    },
+  },
+  notification: {
+    data: NotificationData,
+    bodies: {
+      en: {
+        subject: "{{title}}",
+        text: "{{title}}\n\n{{body}}{{#link}}\n\nOpen: {{link}}{{/link}}",
+        html: layout(`<h2 style="font-size:18px">{{title}}</h2><p>{{body}}</p>{{#link}}<p><a href="{{link}}">Open</a></p>{{/link}}`),
+      },
+      de: {
+        subject: "{{title}}",
+        text: "{{title}}\n\n{{body}}{{#link}}\n\nÖffnen: {{link}}{{/link}}",
+        html: layout(`<h2 style="font-size:18px">{{title}}</h2><p>{{body}}</p>{{#link}}<p><a href="{{link}}">Öffnen</a></p>{{/link}}`),
+      },
+    },
+  },
+  digest: {
+    data: DigestData,
+    bodies: {
+      en: {
+        subject: "Your daily summary: {{count}} notification(s)",
+        text: "Your notifications of {{date}}:\n{{#items}}\n- {{title}}{{#body}}: {{body}}{{/body}}{{#link}} ({{link}}){{/link}}{{/items}}",
+        html: layout(`<h2 style="font-size:18px">Your notifications of {{date}}</h2><ul>{{#items}}<li><strong>{{title}}</strong>{{#body}}: {{body}}{{/body}}{{#link}} <a href="{{link}}">Open</a>{{/link}}</li>{{/items}}</ul>`),
+      },
+      de: {
+        subject: "Ihre tägliche Zusammenfassung: {{count}} Benachrichtigung(en)",
+        text: "Ihre Benachrichtigungen vom {{date}}:\n{{#items}}\n- {{title}}{{#body}}: {{body}}{{/body}}{{#link}} ({{link}}){{/link}}{{/items}}",
+        html: layout(`<h2 style="font-size:18px">Ihre Benachrichtigungen vom {{date}}</h2><ul>{{#items}}<li><strong>{{title}}</strong>{{#body}}: {{body}}{{/body}}{{#link}} <a href="{{link}}">Öffnen</a>{{/link}}</li>{{/items}}</ul>`),
+      },
+    },
+  },
+} satisfies Record<string, Template<z.ZodType>>;
+
+export type TemplateName = keyof typeof templates;
+
+/** A failure no retry can fix: unknown template, or data that does not fit it. */
+export class RenderError extends Error {
+  override name = "RenderError";
+}
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+// Plain text is not HTML: nothing is escaped there.
+function renderText(source: string, view: unknown): string {
+  return Mustache.render(source, view, {}, { escape: (value: unknown) => String(value) });
+}
+
+/** Renders a template in a locale (falling back to en for an unknown locale). */
+export function renderEmail(template: string, locale: string, data: unknown): RenderedEmail {
+  const entry = (templates as Record<string, Template<z.ZodType>>)[template];
+  if (!entry) throw new RenderError(`Cannot render email: there is no template named ${template}`);
+  const parsed = entry.data.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(data)"}: ${i.message}`).join("; ");
+    throw new RenderError(`Cannot render email ${template}: its data is invalid (${problems})`);
+  }
+  const language = (LOCALES as readonly string[]).includes(locale) ? (locale as Locale) : "en";
+  const body = entry.bodies[language];
+  return {
+    subject: renderText(body.subject, parsed.data).replace(/\s+/g, " ").trim(),
+    text: renderText(body.text, parsed.data),
+    html: Mustache.render(body.html, parsed.data),
+  };
+}
