@@ -5,7 +5,8 @@ export default defineConfig({
     include: ["tests/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    maxWorkers: 2,
+    // One file at a time: several files drain the one email outbox and assert what it holds.
+    fileParallelism: false,
     setupFiles: ["tests/helpers/setup.ts"],
   },
 });

@@ -24,25 +24,28 @@ interface Template<S extends z.ZodType> {
 const layout = (content: string) =>
   `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2937; max-width: 560px; margin: 0 auto; padding: 24px">${content}</body></html>`;
 
+/** Links in emails are http(s) only: never javascript:, data: or anything else a client might run. */
+const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
 const InvitationData = z.object({
   org_name: z.string().min(1),
   inviter_name: z.string().min(1),
   role_name: z.string().min(1),
-  accept_url: z.url(),
+  accept_url: HttpUrl,
   expires_at: z.string().min(1),
 });
 
 const NotificationData = z.object({
   title: z.string().min(1),
   body: z.string().default(""),
-  link: z.url().nullable().optional(),
+  link: HttpUrl.nullable().optional(),
   org_name: z.string().nullable().optional(),
 });
 
 const DigestData = z.object({
   date: z.string().min(1),
   count: z.number().int().positive(),
-  items: z.array(z.object({ title: z.string().min(1), body: z.string().default(""), link: z.url().nullable().optional() })).min(1),
+  items: z.array(z.object({ title: z.string().min(1), body: z.string().default(""), link: HttpUrl.nullable().optional() })).min(1),
 });
 
 export const templates = {
