@@ -49,6 +49,83 @@ export type Database = {
           },
         ];
       };
+      "invitations": {
+        Row: {
+          "accepted_by": string | null;
+          "created_at": string;
+          "department_id": string | null;
+          "email": string;
+          "expires_at": string;
+          "id": string;
+          "invited_by": string | null;
+          "last_sent_at": string;
+          "org_id": string;
+          "resent_count": number;
+          "responded_at": string | null;
+          "role_id": string;
+          "status": Database["public"]["Enums"]["invitation_status"];
+          "token_hash": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "accepted_by"?: string | null;
+          "created_at"?: string;
+          "department_id"?: string | null;
+          "email": string;
+          "expires_at": string;
+          "id"?: string;
+          "invited_by"?: string | null;
+          "last_sent_at"?: string;
+          "org_id": string;
+          "resent_count"?: number;
+          "responded_at"?: string | null;
+          "role_id": string;
+          "status"?: Database["public"]["Enums"]["invitation_status"];
+          "token_hash": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "accepted_by"?: string | null;
+          "created_at"?: string;
+          "department_id"?: string | null;
+          "email"?: string;
+          "expires_at"?: string;
+          "id"?: string;
+          "invited_by"?: string | null;
+          "last_sent_at"?: string;
+          "org_id"?: string;
+          "resent_count"?: number;
+          "responded_at"?: string | null;
+          "role_id"?: string;
+          "status"?: Database["public"]["Enums"]["invitation_status"];
+          "token_hash"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "invitations_department_fkey";
+            columns: ["org_id", "department_id"];
+            isOneToOne: false;
+            referencedRelation: "departments";
+            referencedColumns: ["org_id", "id"];
+          },
+          {
+            foreignKeyName: "invitations_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+          {
+            foreignKeyName: "invitations_role_fkey";
+            columns: ["org_id", "role_id"];
+            isOneToOne: false;
+            referencedRelation: "roles";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
       "members": {
         Row: {
           "created_at": string;
@@ -115,6 +192,7 @@ export type Database = {
           "created_at": string;
           "created_by": string | null;
           "id": string;
+          "invitation_ttl_hours": number;
           "name": string;
           "require_mfa": boolean;
           "slug": string;
@@ -127,6 +205,7 @@ export type Database = {
           "created_at"?: string;
           "created_by"?: string | null;
           "id"?: string;
+          "invitation_ttl_hours"?: number;
           "name": string;
           "require_mfa"?: boolean;
           "slug": string;
@@ -138,6 +217,7 @@ export type Database = {
           "created_at"?: string;
           "created_by"?: string | null;
           "id"?: string;
+          "invitation_ttl_hours"?: number;
           "name"?: string;
           "require_mfa"?: boolean;
           "slug"?: string;
@@ -394,6 +474,7 @@ export type Database = {
           "created_at": string;
           "created_by": string | null;
           "id": string;
+          "invitation_ttl_hours": number;
           "name": string;
           "require_mfa": boolean;
           "slug": string;
@@ -450,6 +531,7 @@ export type Database = {
       "transfer_ownership": { Args: { "p_new_owner_member_id": string; "p_org_id": string }; Returns: undefined };
     };
     Enums: {
+      "invitation_status": "pending" | "accepted" | "declined" | "revoked" | "expired";
       "member_status": "active" | "suspended";
       "permission_scope": "own" | "department" | "org";
     };
@@ -559,6 +641,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
     Enums: {
+      "invitation_status": ["pending", "accepted", "declined", "revoked", "expired"],
       "member_status": ["active", "suspended"],
       "permission_scope": ["own", "department", "org"],
     },

@@ -137,6 +137,27 @@ export const specs: TableSpec<MatrixWorld>[] = [
     }),
   },
   {
+    table: "public.invitations",
+    async rows(tx, world, actor) {
+      const invite = async (org: string, role: string, email: string) => (await tx`
+        insert into public.invitations (org_id, email, role_id, token_hash, expires_at)
+        values (${org}, ${email}, ${role}, encode(extensions.digest(${randomUUID()}, 'sha256'), 'hex'), now() + interval '1 day')
+        returning id`)[0]!.id as string;
+      // An outsider's "own" invitation is one sent to their address (in organization B).
+      const own = actor.name === "outsider"
+        ? await invite(world.b.id, world.b.roles.viewer, world.outsider.email)
+        : await invite(world.a.id, world.a.roles.viewer, `invitee-${randomUUID()}@matrix.test`);
+      return { own, other: await invite(world.b.id, world.b.roles.viewer, `other-${randomUUID()}@matrix.test`) };
+    },
+    insert: (world) => ({
+      own: { org_id: world.a.id, email: `x-${randomUUID()}@matrix.test`, role_id: world.a.roles.viewer, token_hash: "0".repeat(64), expires_at: new Date(Date.now() + 3600e3) },
+      other: { org_id: world.b.id, email: `x-${randomUUID()}@matrix.test`, role_id: world.b.roles.viewer, token_hash: "1".repeat(64), expires_at: new Date(Date.now() + 3600e3) },
+    }),
+    updateColumn: "email",
+    // Inviters read their organization's, invitees their own; only the invitations function writes.
+    expect: expectations({ outsider: "o n n n", owner: "o n n n", admin: "o n n n", service_role: "a a a a" }),
+  },
+  {
     table: "public.audit_events",
     async rows(tx, world) {
       const row = (org: string) => tx`
