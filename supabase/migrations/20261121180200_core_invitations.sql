@@ -194,8 +194,8 @@ begin
   if v_invitation.id is null then
     raise exception 'Cannot % invitation: the link is not valid (it may have been replaced by a newer one)', p_action using errcode = 'P0002';
   end if;
+  -- Past its expiry a pending invitation is expired (the cron job records it; this refusal changes nothing).
   if v_invitation.status = 'pending' and v_invitation.expires_at <= private.now() then
-    update public.invitations set status = 'expired' where id = v_invitation.id;
     v_invitation.status := 'expired';
   end if;
   if v_invitation.status <> 'pending' then
@@ -207,7 +207,7 @@ begin
   return v_invitation;
 end
 $$;
-comment on function private.invitation_for_token(text, text) is 'Finds and locks the pending invitation for a token; 404 when unknown, 410 when it is no longer pending (an expired one is marked so).';
+comment on function private.invitation_for_token(text, text) is 'Finds and locks the pending invitation for a token; 404 when unknown, 410 when it is accepted, declined, revoked or past its expiry.';
 
 create or replace function private.accept_invitation(p_token text)
 returns public.members
