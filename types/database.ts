@@ -185,6 +185,109 @@ export type Database = {
           },
         ];
       };
+      "notification_preferences": {
+        Row: {
+          "channel": Database["public"]["Enums"]["notification_channel"];
+          "digest": Database["public"]["Enums"]["notification_digest"];
+          "enabled": boolean;
+          "type": string;
+          "updated_at": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "channel": Database["public"]["Enums"]["notification_channel"];
+          "digest"?: Database["public"]["Enums"]["notification_digest"];
+          "enabled"?: boolean;
+          "type": string;
+          "updated_at"?: string;
+          "user_id": string;
+        };
+        Update: {
+          "channel"?: Database["public"]["Enums"]["notification_channel"];
+          "digest"?: Database["public"]["Enums"]["notification_digest"];
+          "enabled"?: boolean;
+          "type"?: string;
+          "updated_at"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
+      "notifications": {
+        Row: {
+          "archived_at": string | null;
+          "body": string;
+          "created_at": string;
+          "data": NonNullable<Json>;
+          "deliver_at": string;
+          "email_delivered_at": string | null;
+          "email_opened_at": string | null;
+          "email_state": string;
+          "group_count": number;
+          "group_key": string | null;
+          "id": string;
+          "in_app": boolean;
+          "link": string | null;
+          "org_id": string | null;
+          "priority": Database["public"]["Enums"]["notification_priority"];
+          "read_at": string | null;
+          "title": string;
+          "type": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "archived_at"?: string | null;
+          "body"?: string;
+          "created_at"?: string;
+          "data"?: NonNullable<Json>;
+          "deliver_at"?: string;
+          "email_delivered_at"?: string | null;
+          "email_opened_at"?: string | null;
+          "email_state"?: string;
+          "group_count"?: number;
+          "group_key"?: string | null;
+          "id"?: string;
+          "in_app"?: boolean;
+          "link"?: string | null;
+          "org_id"?: string | null;
+          "priority"?: Database["public"]["Enums"]["notification_priority"];
+          "read_at"?: string | null;
+          "title": string;
+          "type": string;
+          "user_id": string;
+        };
+        Update: {
+          "archived_at"?: string | null;
+          "body"?: string;
+          "created_at"?: string;
+          "data"?: NonNullable<Json>;
+          "deliver_at"?: string;
+          "email_delivered_at"?: string | null;
+          "email_opened_at"?: string | null;
+          "email_state"?: string;
+          "group_count"?: number;
+          "group_key"?: string | null;
+          "id"?: string;
+          "in_app"?: boolean;
+          "link"?: string | null;
+          "org_id"?: string | null;
+          "priority"?: Database["public"]["Enums"]["notification_priority"];
+          "read_at"?: string | null;
+          "title"?: string;
+          "type"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "notifications_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "organizations": {
         Row: {
           "archived_at": string | null;
@@ -533,6 +636,9 @@ export type Database = {
     Enums: {
       "invitation_status": "pending" | "accepted" | "declined" | "revoked" | "expired";
       "member_status": "active" | "suspended";
+      "notification_channel": "in_app" | "email";
+      "notification_digest": "immediate" | "daily";
+      "notification_priority": "low" | "normal" | "high" | "urgent";
       "permission_scope": "own" | "department" | "org";
     };
     CompositeTypes: {
@@ -643,6 +749,9 @@ export const Constants = {
     Enums: {
       "invitation_status": ["pending", "accepted", "declined", "revoked", "expired"],
       "member_status": ["active", "suspended"],
+      "notification_channel": ["in_app", "email"],
+      "notification_digest": ["immediate", "daily"],
+      "notification_priority": ["low", "normal", "high", "urgent"],
       "permission_scope": ["own", "department", "org"],
     },
   },

@@ -37,6 +37,9 @@ export async function startMailCatcher(smtpPort: number, webPort: number, option
 /** The dispatcher secret of the native stack (set DISPATCH_SECRET yourself anywhere else). */
 export const LOCAL_DISPATCH_SECRET = "local-dispatch-secret-for-the-native-stack-only";
 
+/** A signing secret for the email-events webhook on the native stack (base64 of a local phrase). */
+export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from("local-webhook-secret-for-the-native-stack").toString("base64")}`;
+
 /** The environment Supabase gives edge functions, for the native stack. */
 export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPort: number; webPort: number }): Promise<Record<string, string>> {
   return {
@@ -50,6 +53,7 @@ export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPo
     EMAIL_TRANSPORT: "smtp",
     EMAIL_FROM: "Groundwork <no-reply@groundwork.test>",
     DISPATCH_SECRET: LOCAL_DISPATCH_SECRET,
+    RESEND_WEBHOOK_SECRET: LOCAL_WEBHOOK_SECRET,
     APP_URL: "http://127.0.0.1:3000",
     MAIL_CATCHER_URL: `http://127.0.0.1:${mail.webPort}`,
   };

@@ -158,6 +158,42 @@ export const specs: TableSpec<MatrixWorld>[] = [
     expect: expectations({ outsider: "o n n n", owner: "o n n n", admin: "o n n n", service_role: "a a a a" }),
   },
   {
+    table: "public.notifications",
+    async rows(tx, world, actor) {
+      const note = async (user: string) =>
+        (await tx`insert into public.notifications (user_id, type, title) values (${user}, 'core.test', 'Hello') returning id`)[0]!.id as string;
+      return { own: actor.userId ? await note(actor.userId) : null, other: await note(world.stranger.id) };
+    },
+    insert: (world, actor) => ({
+      own: actor.userId ? { user_id: actor.userId, type: "core.forged", title: "Forged" } : null,
+      other: { user_id: world.stranger.id, type: "core.forged", title: "Forged" },
+    }),
+    updateColumn: "read_at",
+    // Each user reads and marks their own; only private.notify creates them.
+    expect: expectations({
+      outsider: "o n o n", owner: "o n o n", admin: "o n o n", executive: "o n o n", manager: "o n o n", member: "o n o n",
+      viewer: "o n o n", suspended: "o n o n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.notification_preferences",
+    key: "user_id",
+    async rows(tx, world, actor) {
+      const pref = async (user: string) =>
+        (await tx`insert into public.notification_preferences (user_id, type, channel, enabled) values (${user}, '*', 'email', false) returning user_id`)[0]!.user_id as string;
+      return { own: actor.userId ? await pref(actor.userId) : null, other: await pref(world.stranger.id) };
+    },
+    insert: (world, actor) => ({
+      own: actor.userId ? { user_id: actor.userId, type: "core.test", channel: "in_app", enabled: false } : null,
+      other: { user_id: world.stranger.id, type: "core.test", channel: "in_app", enabled: false },
+    }),
+    updateColumn: "enabled",
+    expect: expectations({
+      outsider: "o o o o", owner: "o o o o", admin: "o o o o", executive: "o o o o", manager: "o o o o", member: "o o o o",
+      viewer: "o o o o", suspended: "o o o o", service_role: "a a a a",
+    }),
+  },
+  {
     table: "public.audit_events",
     async rows(tx, world) {
       const row = (org: string) => tx`
