@@ -6,34 +6,62 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { load, measure } from "../bench/core.ts";
+import { load, measure, type BenchResult } from "../bench/core.ts";
+import { measureOutbox } from "../bench/outbox.ts";
 import { ensurePackages } from "./lib/cluster.ts";
 import { readConfig } from "./lib/config.ts";
 import { done, runMain, step } from "./lib/log.ts";
 import { root } from "./lib/paths.ts";
 import { throwawayCluster } from "./lib/testdb.ts";
 
+const SUITES = ["core", "outbox"] as const;
+
+function print(results: BenchResult[]): void {
+  console.log("");
+  console.log(`${"benchmark".padEnd(48)} ${"ratio".padStart(7)}  ${"target".padEnd(26)} result  detail`);
+  for (const r of results) {
+    console.log(`${r.name.padEnd(48)} ${r.value.toFixed(2).padStart(7)}  ${r.target.padEnd(26)} ${r.ok ? "met   " : "MISSED"}  ${r.detail}`);
+  }
+}
+
+function save(suite: string, results: BenchResult[], started: number): void {
+  mkdirSync(join(root, "bench", "results"), { recursive: true });
+  const file = join(root, "bench", "results", `${suite}.json`);
+  writeFileSync(file, JSON.stringify({
+    date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: Math.round((Date.now() - started) / 1000), results,
+  }, null, 2) + "\n");
+  done(`Wrote ${file.replace(root + "/", "")}`);
+}
+
 async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...SUITES];
+  for (const suite of wanted) {
+    if (!(SUITES as readonly string[]).includes(suite)) throw new Error(`Unknown benchmark ${suite}: choose from ${SUITES.join(", ")}`);
+  }
   await ensurePackages();
   step("Building a throwaway database from the migrations");
   const db = await throwawayCluster(readConfig().schemas, { seed: false });
   // One connection: both sides of every ratio run on the same backend, alternately.
   const sql = postgres(db.cluster.url(), { max: 1, onnotice: () => {}, prepare: true });
   try {
-    const started = Date.now();
-    await load(sql, step);
-    const results = await measure(sql, step);
-    console.log("");
-    console.log(`${"benchmark".padEnd(48)} ${"ratio".padStart(7)}  ${"target".padEnd(26)} result  detail`);
-    for (const r of results) {
-      console.log(`${r.name.padEnd(48)} ${r.value.toFixed(2).padStart(7)}  ${r.target.padEnd(26)} ${r.ok ? "met   " : "MISSED"}  ${r.detail}`);
+    if (wanted.includes("outbox")) {
+      const started = Date.now();
+      const pool = postgres(db.cluster.url(), { max: 10, onnotice: () => {}, prepare: true });
+      try {
+        const results = await measureOutbox(pool, step);
+        print(results);
+        save("outbox", results, started);
+      } finally {
+        await pool.end();
+      }
     }
-    mkdirSync(join(root, "bench", "results"), { recursive: true });
-    const file = join(root, "bench", "results", "core.json");
-    writeFileSync(file, JSON.stringify({
-      date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: Math.round((Date.now() - started) / 1000), results,
-    }, null, 2) + "\n");
-    done(`Wrote ${file.replace(root + "/", "")}`);
+    if (wanted.includes("core")) {
+      const started = Date.now();
+      await load(sql, step);
+      const results = await measure(sql, step);
+      print(results);
+      save("core", results, started);
+    }
   } finally {
     await sql.end();
     await db.dispose();

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dispatch, DispatchRequest } from "../../functions/email-dispatch/handler.ts";
+import { dispatch, DispatchRequest } from "../../functions/email-dispatch/dispatch.ts";
 import { EmailEnv, smtpTransport } from "../../functions/_shared/email/transport.ts";
 import { startGateway, type Gateway } from "../../scripts/lib/gateway.ts";
 import { root } from "../../scripts/lib/paths.ts";

@@ -37,6 +37,8 @@ export const EmailEnv = z.object({
   SMTP_USER: z.string().optional(),
   SMTP_PASS: z.string().optional(),
   SMTP_SECURE: z.enum(["true", "false"]).default("false"),
+  /** Pooled SMTP connections kept open (and so messages sent in parallel). */
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   RESEND_API_KEY: z.string().optional(),
   RESEND_API_URL: z.url().default("https://api.resend.com"),
 });
@@ -49,7 +51,7 @@ function messageId(key: string): string {
 export function smtpTransport(env: EmailEnv): EmailTransport {
   const transporter = nodemailer.createTransport({
     pool: true,
-    maxConnections: 5,
+    maxConnections: env.SMTP_MAX_CONNECTIONS,
     maxMessages: 500,
     host: env.SMTP_HOST,
     port: env.SMTP_PORT,
