@@ -1,10 +1,13 @@
 -- Notifications: fan-out by preference, grouping, rate limits, scheduling, the digest, archiving,
 -- delivery reports, and that users touch only their own.
 begin;
-select plan(25);
+select plan(26);
 
 select tests.create_user('nina@n.test', '{"locale": "de"}');
 select tests.create_user('omar@n.test');
+
+select ok(exists (select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'public' and tablename = 'notifications'),
+  'notifications stream through Realtime');
 
 -- Defaults: in-app and an immediate email
 select isnt(private.notify(tests.user_id('nina@n.test'), 'core.test', 'Contract approved', 'Acme NDA', 'https://app.test/c/1'), null,
