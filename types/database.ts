@@ -49,6 +49,121 @@ export type Database = {
           },
         ];
       };
+      "document_versions": {
+        Row: {
+          "created_at": string;
+          "document_id": string;
+          "file_name": string;
+          "id": string;
+          "mime_type": string;
+          "org_id": string;
+          "sha256": string | null;
+          "size_bytes": number;
+          "status": Database["public"]["Enums"]["document_version_status"];
+          "storage_path": string;
+          "uploaded_at": string | null;
+          "uploaded_by": string | null;
+          "version": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "document_id": string;
+          "file_name": string;
+          "id"?: string;
+          "mime_type": string;
+          "org_id": string;
+          "sha256"?: string | null;
+          "size_bytes": number;
+          "status"?: Database["public"]["Enums"]["document_version_status"];
+          "storage_path": string;
+          "uploaded_at"?: string | null;
+          "uploaded_by"?: string | null;
+          "version": number;
+        };
+        Update: {
+          "created_at"?: string;
+          "document_id"?: string;
+          "file_name"?: string;
+          "id"?: string;
+          "mime_type"?: string;
+          "org_id"?: string;
+          "sha256"?: string | null;
+          "size_bytes"?: number;
+          "status"?: Database["public"]["Enums"]["document_version_status"];
+          "storage_path"?: string;
+          "uploaded_at"?: string | null;
+          "uploaded_by"?: string | null;
+          "version"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "document_versions_document_fkey";
+            columns: ["org_id", "document_id"];
+            isOneToOne: false;
+            referencedRelation: "documents";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "documents": {
+        Row: {
+          "created_at": string;
+          "current_version": number;
+          "deleted_at": string | null;
+          "deleted_by": string | null;
+          "department_id": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "purge_after": string | null;
+          "title": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "current_version"?: number;
+          "deleted_at"?: string | null;
+          "deleted_by"?: string | null;
+          "department_id"?: string | null;
+          "id"?: string;
+          "org_id": string;
+          "owner_id"?: string | null;
+          "purge_after"?: string | null;
+          "title": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "current_version"?: number;
+          "deleted_at"?: string | null;
+          "deleted_by"?: string | null;
+          "department_id"?: string | null;
+          "id"?: string;
+          "org_id"?: string;
+          "owner_id"?: string | null;
+          "purge_after"?: string | null;
+          "title"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "documents_department_fkey";
+            columns: ["org_id", "department_id"];
+            isOneToOne: false;
+            referencedRelation: "departments";
+            referencedColumns: ["org_id", "id"];
+          },
+          {
+            foreignKeyName: "documents_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
       "invitations": {
         Row: {
           "accepted_by": string | null;
@@ -294,6 +409,7 @@ export type Database = {
           "audit_retention_days": number;
           "created_at": string;
           "created_by": string | null;
+          "document_retention_days": number;
           "id": string;
           "invitation_ttl_hours": number;
           "name": string;
@@ -307,6 +423,7 @@ export type Database = {
           "audit_retention_days"?: number;
           "created_at"?: string;
           "created_by"?: string | null;
+          "document_retention_days"?: number;
           "id"?: string;
           "invitation_ttl_hours"?: number;
           "name": string;
@@ -319,6 +436,7 @@ export type Database = {
           "audit_retention_days"?: number;
           "created_at"?: string;
           "created_by"?: string | null;
+          "document_retention_days"?: number;
           "id"?: string;
           "invitation_ttl_hours"?: number;
           "name"?: string;
@@ -576,6 +694,7 @@ export type Database = {
           "audit_retention_days": number;
           "created_at": string;
           "created_by": string | null;
+          "document_retention_days": number;
           "id": string;
           "invitation_ttl_hours": number;
           "name": string;
@@ -634,6 +753,7 @@ export type Database = {
       "transfer_ownership": { Args: { "p_new_owner_member_id": string; "p_org_id": string }; Returns: undefined };
     };
     Enums: {
+      "document_version_status": "pending" | "uploaded" | "rejected";
       "invitation_status": "pending" | "accepted" | "declined" | "revoked" | "expired";
       "member_status": "active" | "suspended";
       "notification_channel": "in_app" | "email";
@@ -747,6 +867,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
     Enums: {
+      "document_version_status": ["pending", "uploaded", "rejected"],
       "invitation_status": ["pending", "accepted", "declined", "revoked", "expired"],
       "member_status": ["active", "suspended"],
       "notification_channel": ["in_app", "email"],

@@ -41,6 +41,10 @@ alter role authenticator with password 'postgres';
 
 grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to postgres;
+-- As on Supabase: postgres belongs to the roles that own auth and storage tables, so migrations
+-- can create triggers on auth.users and policies on storage.objects (but not alter the tables'
+-- ownership or structure as a superuser would).
+grant supabase_auth_admin, supabase_storage_admin to postgres;
 
 -- The database belongs to postgres, as on a hosted project.
 alter database postgres owner to postgres;

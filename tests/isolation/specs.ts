@@ -194,6 +194,37 @@ export const specs: TableSpec<MatrixWorld>[] = [
     }),
   },
   {
+    table: "public.documents",
+    async rows(tx, world, actor) {
+      const doc = async (org: string, owner: string | null, department: string | null) =>
+        (await tx`insert into public.documents (org_id, title, owner_id, department_id) values (${org}, 'Doc', ${owner}, ${department}) returning id`)[0]!.id as string;
+      return { own: actor.userId ? await doc(world.a.id, actor.userId, world.a.department) : null, other: await doc(world.b.id, world.stranger.id, null) };
+    },
+    insert: (world) => ({ own: { org_id: world.a.id, title: "New", department_id: world.a.department }, other: { org_id: world.b.id, title: "Spy" } }),
+    updateColumn: "title",
+    // Own row: a document the actor owns in their department. Deleting goes through the documents function.
+    expect: expectations({
+      owner: "o o o n", admin: "o o o n", executive: "o n n n", manager: "o o o n", member: "o o o n", viewer: "o n n n", service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.document_versions",
+    async rows(tx, world, actor) {
+      const version = async (org: string, owner: string | null) => {
+        const [doc] = await tx`insert into public.documents (org_id, title, owner_id, department_id) values (${org}, 'Doc', ${owner}, ${org === world.a.id ? world.a.department : null}) returning id`;
+        const path = `${org}/${doc!.id}/1/file.pdf`;
+        return (await tx`insert into public.document_versions (document_id, org_id, version, storage_path, file_name, size_bytes, mime_type)
+                         values (${doc!.id}, ${org}, 1, ${path}, 'file.pdf', 10, 'application/pdf') returning id`)[0]!.id as string;
+      };
+      return { own: actor.userId ? await version(world.a.id, actor.userId) : null, other: await version(world.b.id, world.stranger.id) };
+    },
+    updateColumn: "file_name",
+    // Versions follow their document's readers; only the documents function writes them.
+    expect: expectations({
+      owner: "o n n n", admin: "o n n n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+    }),
+  },
+  {
     table: "public.audit_events",
     async rows(tx, world) {
       const row = (org: string) => tx`
