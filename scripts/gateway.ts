@@ -13,16 +13,24 @@ const gateway = await startGateway(options).catch((error: Error) => {
 console.log(`ready ${gateway.port}`);
 
 let waker: Waker | undefined;
+let purgeTimer: ReturnType<typeof setInterval> | undefined;
 if (options.wakeDispatcher && options.env.SUPABASE_DB_URL && options.env.DISPATCH_SECRET) {
+  const secret = options.env.DISPATCH_SECRET;
   waker = await startWaker({
     dbUrl: options.env.SUPABASE_DB_URL,
     dispatchUrl: `http://127.0.0.1:${gateway.port}/functions/v1/email-dispatch`,
-    secret: options.env.DISPATCH_SECRET,
+    secret,
   });
+  // What pg_cron does hourly on hosted projects: purge documents past their retention.
+  const purge = () =>
+    fetch(`http://127.0.0.1:${gateway.port}/functions/v1/documents-purge`, { method: "POST", headers: { "x-dispatch-secret": secret } })
+      .then((r) => r.body?.cancel(), () => {});
+  purgeTimer = setInterval(purge, 10 * 60_000);
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
+    clearInterval(purgeTimer);
     Promise.allSettled([waker?.stop(), gateway.close()]).finally(() => process.exit(0));
   });
 }

@@ -117,6 +117,7 @@ export type Database = {
           "org_id": string;
           "owner_id": string | null;
           "purge_after": string | null;
+          "status": string | null;
           "title": string;
           "updated_at": string;
         };
@@ -131,6 +132,7 @@ export type Database = {
           "org_id": string;
           "owner_id"?: string | null;
           "purge_after"?: string | null;
+          "status"?: never;
           "title": string;
           "updated_at"?: string;
         };
@@ -144,6 +146,7 @@ export type Database = {
           "org_id"?: string;
           "owner_id"?: string | null;
           "purge_after"?: string | null;
+          "status"?: never;
           "title"?: string;
           "updated_at"?: string;
         };

@@ -41,6 +41,7 @@ create table public.documents (
   owner_id uuid default auth.uid() references auth.users (id) on delete set null,
   department_id uuid,
   current_version integer not null default 0,
+  status text generated always as (case when deleted_at is not null then 'deleted' when current_version = 0 then 'empty' else 'active' end) stored,
   deleted_at timestamptz,
   deleted_by uuid references auth.users (id) on delete set null,
   purge_after timestamptz,
@@ -58,6 +59,7 @@ create index documents_deleted_by_idx on public.documents (deleted_by);
 create index documents_purge_idx on public.documents (purge_after) where deleted_at is not null;
 comment on table public.documents is 'A logical file of an organization, with versions in Storage. Readable with core.documents.read in scope, or by anyone who can read a record it is linked to.';
 comment on column public.documents.current_version is 'The latest confirmed version (0 until the first upload is confirmed).';
+comment on column public.documents.status is 'Derived: empty (no confirmed version yet), active, or deleted (restorable until purge_after).';
 comment on column public.documents.deleted_at is 'Soft delete: restorable until purge_after, then purged (objects first, then rows).';
 
 create trigger touch_updated_at before update on public.documents

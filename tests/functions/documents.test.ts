@@ -80,7 +80,16 @@ describe("upload and confirm", () => {
     const confirmed = await call(owner, `/${doc}/uploads/${version.id}/confirm`, { sha256: sha(pdf) });
     expect(confirmed.status).toBe(200);
     expect((await confirmed.json()).version).toMatchObject({ status: "uploaded", sha256: sha(pdf) });
-    expect((await sql`select current_version from public.documents where id = ${doc}`)[0]!.current_version).toBe(1);
+    expect((await sql`select current_version, status from public.documents where id = ${doc}`)[0]).toEqual({ current_version: 1, status: "active" });
+
+    // A second version becomes current; the first stays readable.
+    const next = (await (await call(owner, `/${doc}/uploads`, { file_name: "contract-v2.pdf", size_bytes: pdf.byteLength, mime_type: "application/pdf" })).json()).version;
+    expect(next.version).toBe(2);
+    await uploadAs(owner, next.storage_path, pdf);
+    expect((await call(owner, `/${doc}/uploads/${next.id}/confirm`, { sha256: sha(pdf) })).status).toBe(200);
+    expect((await sql`select current_version from public.documents where id = ${doc}`)[0]!.current_version).toBe(2);
+    const readable = await asUser(sql, userClaims(owner), (tx) => tx`select name from storage.objects where bucket_id = 'documents' and name like ${`${org}/${doc}/%`} order by name`);
+    expect(readable.map((o) => o.name)).toEqual([version.storage_path, next.storage_path]);
     expect(storage.violations).toEqual([]);
   });
 
