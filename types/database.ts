@@ -3,6 +3,223 @@ export type Json = string | number | boolean | null | { [key: string]: Json | un
 export type Database = {
   "public": {
     Tables: {
+      "availability_overrides": {
+        Row: {
+          "created_at": string;
+          "end_time": string | null;
+          "id": string;
+          "local_date": string;
+          "org_id": string;
+          "resource_id": string;
+          "start_time": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "end_time"?: string | null;
+          "id"?: string;
+          "local_date": string;
+          "org_id": string;
+          "resource_id": string;
+          "start_time"?: string | null;
+        };
+        Update: {
+          "created_at"?: string;
+          "end_time"?: string | null;
+          "id"?: string;
+          "local_date"?: string;
+          "org_id"?: string;
+          "resource_id"?: string;
+          "start_time"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "availability_overrides_resource_fkey";
+            columns: ["org_id", "resource_id"];
+            isOneToOne: false;
+            referencedRelation: "resources";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "availability_rules": {
+        Row: {
+          "created_at": string;
+          "end_time": string;
+          "id": string;
+          "org_id": string;
+          "resource_id": string;
+          "start_time": string;
+          "weekday": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "end_time": string;
+          "id"?: string;
+          "org_id": string;
+          "resource_id": string;
+          "start_time": string;
+          "weekday": number;
+        };
+        Update: {
+          "created_at"?: string;
+          "end_time"?: string;
+          "id"?: string;
+          "org_id"?: string;
+          "resource_id"?: string;
+          "start_time"?: string;
+          "weekday"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "availability_rules_resource_fkey";
+            columns: ["org_id", "resource_id"];
+            isOneToOne: false;
+            referencedRelation: "resources";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "booking_attendees": {
+        Row: {
+          "booking_id": string;
+          "created_at": string;
+          "email": string;
+          "id": string;
+          "name": string;
+          "org_id": string;
+          "user_id": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "booking_id": string;
+          "created_at"?: string;
+          "email": string;
+          "id"?: string;
+          "name"?: string;
+          "org_id": string;
+          "user_id"?: string | null;
+        };
+        Update: {
+          "booking_id"?: string;
+          "created_at"?: string;
+          "email"?: string;
+          "id"?: string;
+          "name"?: string;
+          "org_id"?: string;
+          "user_id"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "booking_attendees_booking_fkey";
+            columns: ["org_id", "booking_id"];
+            isOneToOne: false;
+            referencedRelation: "bookings";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "bookings": {
+        Row: {
+          "blocked": unknown;
+          "booked_by": string | null;
+          "buffer_after_minutes": number;
+          "buffer_before_minutes": number;
+          "cancel_reason": string | null;
+          "created_at": string;
+          "hold_expires_at": string | null;
+          "id": string;
+          "idempotency_key": string | null;
+          "notes": string;
+          "org_id": string;
+          "period": unknown;
+          "resource_id": string;
+          "status": Database["public"]["Enums"]["booking_status"];
+          "title": string;
+          "updated_at": string;
+          "video_url": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "blocked": unknown;
+          "booked_by"?: string | null;
+          "buffer_after_minutes"?: number;
+          "buffer_before_minutes"?: number;
+          "cancel_reason"?: string | null;
+          "created_at"?: string;
+          "hold_expires_at"?: string | null;
+          "id"?: string;
+          "idempotency_key"?: string | null;
+          "notes"?: string;
+          "org_id": string;
+          "period": unknown;
+          "resource_id": string;
+          "status"?: Database["public"]["Enums"]["booking_status"];
+          "title"?: string;
+          "updated_at"?: string;
+          "video_url"?: string | null;
+        };
+        Update: {
+          "blocked"?: unknown;
+          "booked_by"?: string | null;
+          "buffer_after_minutes"?: number;
+          "buffer_before_minutes"?: number;
+          "cancel_reason"?: string | null;
+          "created_at"?: string;
+          "hold_expires_at"?: string | null;
+          "id"?: string;
+          "idempotency_key"?: string | null;
+          "notes"?: string;
+          "org_id"?: string;
+          "period"?: unknown;
+          "resource_id"?: string;
+          "status"?: Database["public"]["Enums"]["booking_status"];
+          "title"?: string;
+          "updated_at"?: string;
+          "video_url"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "bookings_resource_fkey";
+            columns: ["org_id", "resource_id"];
+            isOneToOne: false;
+            referencedRelation: "resources";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "calendar_feeds": {
+        Row: {
+          "created_at": string;
+          "id": string;
+          "label": string;
+          "last_used_at": string | null;
+          "revoked_at": string | null;
+          "token_hash": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "id"?: string;
+          "label"?: string;
+          "last_used_at"?: string | null;
+          "revoked_at"?: string | null;
+          "token_hash": string;
+          "user_id"?: string;
+        };
+        Update: {
+          "created_at"?: string;
+          "id"?: string;
+          "label"?: string;
+          "last_used_at"?: string | null;
+          "revoked_at"?: string | null;
+          "token_hash"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [];
+      };
       "departments": {
         Row: {
           "archived_at": string | null;
@@ -416,6 +633,7 @@ export type Database = {
           "id": string;
           "invitation_ttl_hours": number;
           "name": string;
+          "reminder_offsets_minutes": (number)[];
           "require_mfa": boolean;
           "slug": string;
           "updated_at": string;
@@ -430,6 +648,7 @@ export type Database = {
           "id"?: string;
           "invitation_ttl_hours"?: number;
           "name": string;
+          "reminder_offsets_minutes"?: (number)[];
           "require_mfa"?: boolean;
           "slug": string;
           "updated_at"?: string;
@@ -443,6 +662,7 @@ export type Database = {
           "id"?: string;
           "invitation_ttl_hours"?: number;
           "name"?: string;
+          "reminder_offsets_minutes"?: (number)[];
           "require_mfa"?: boolean;
           "slug"?: string;
           "updated_at"?: string;
@@ -504,6 +724,69 @@ export type Database = {
           "updated_at"?: string;
         };
         Relationships: [];
+      };
+      "resources": {
+        Row: {
+          "active": boolean;
+          "buffer_after_minutes": number;
+          "buffer_before_minutes": number;
+          "created_at": string;
+          "hold_minutes": number;
+          "id": string;
+          "kind": string;
+          "max_horizon_days": number;
+          "member_user_id": string | null;
+          "min_notice_minutes": number;
+          "name": string;
+          "org_id": string;
+          "slot_minutes": number;
+          "time_zone": string;
+          "updated_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "active"?: boolean;
+          "buffer_after_minutes"?: number;
+          "buffer_before_minutes"?: number;
+          "created_at"?: string;
+          "hold_minutes"?: number;
+          "id"?: string;
+          "kind"?: string;
+          "max_horizon_days"?: number;
+          "member_user_id"?: string | null;
+          "min_notice_minutes"?: number;
+          "name": string;
+          "org_id": string;
+          "slot_minutes"?: number;
+          "time_zone": string;
+          "updated_at"?: string;
+        };
+        Update: {
+          "active"?: boolean;
+          "buffer_after_minutes"?: number;
+          "buffer_before_minutes"?: number;
+          "created_at"?: string;
+          "hold_minutes"?: number;
+          "id"?: string;
+          "kind"?: string;
+          "max_horizon_days"?: number;
+          "member_user_id"?: string | null;
+          "min_notice_minutes"?: number;
+          "name"?: string;
+          "org_id"?: string;
+          "slot_minutes"?: number;
+          "time_zone"?: string;
+          "updated_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "resources_org_id_fkey";
+            columns: ["org_id"];
+            isOneToOne: false;
+            referencedRelation: "organizations";
+            referencedColumns: ["id"];
+          },
+        ];
       };
       "role_permissions": {
         Row: {
@@ -594,6 +877,42 @@ export type Database = {
             isOneToOne: false;
             referencedRelation: "organizations";
             referencedColumns: ["id"];
+          },
+        ];
+      };
+      "time_off": {
+        Row: {
+          "created_at": string;
+          "id": string;
+          "org_id": string;
+          "period": unknown;
+          "reason": string | null;
+          "resource_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "id"?: string;
+          "org_id": string;
+          "period": unknown;
+          "reason"?: string | null;
+          "resource_id": string;
+        };
+        Update: {
+          "created_at"?: string;
+          "id"?: string;
+          "org_id"?: string;
+          "period"?: unknown;
+          "reason"?: string | null;
+          "resource_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "time_off_resource_fkey";
+            columns: ["org_id", "resource_id"];
+            isOneToOne: false;
+            referencedRelation: "resources";
+            referencedColumns: ["org_id", "id"];
           },
         ];
       };
@@ -701,6 +1020,7 @@ export type Database = {
           "id": string;
           "invitation_ttl_hours": number;
           "name": string;
+          "reminder_offsets_minutes": (number)[];
           "require_mfa": boolean;
           "slug": string;
           "updated_at": string;
@@ -756,6 +1076,7 @@ export type Database = {
       "transfer_ownership": { Args: { "p_new_owner_member_id": string; "p_org_id": string }; Returns: undefined };
     };
     Enums: {
+      "booking_status": "held" | "confirmed" | "cancelled" | "completed" | "no_show";
       "document_version_status": "pending" | "uploaded" | "rejected";
       "invitation_status": "pending" | "accepted" | "declined" | "revoked" | "expired";
       "member_status": "active" | "suspended";
@@ -870,6 +1191,7 @@ export type CompositeTypes<
 export const Constants = {
   "public": {
     Enums: {
+      "booking_status": ["held", "confirmed", "cancelled", "completed", "no_show"],
       "document_version_status": ["pending", "uploaded", "rejected"],
       "invitation_status": ["pending", "accepted", "declined", "revoked", "expired"],
       "member_status": ["active", "suspended"],

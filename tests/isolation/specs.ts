@@ -25,6 +25,17 @@ function expectations(table: Partial<Record<ActorName, string>>): Expectations {
   }));
 }
 
+
+/** A resource in an organization (for the scheduling specs). */
+async function resourceIn(tx: Parameters<TableSpec<MatrixWorld>["rows"]>[0], org: string): Promise<string> {
+  return (await tx`insert into public.resources (org_id, name, time_zone) values (${org}, 'Room', 'Europe/Berlin') returning id`)[0]!.id as string;
+}
+
+// Resources are deactivated, never deleted (their bookings would go with them).
+const SCHEDULING_SETUP = expectations({
+  owner: "o o o n", admin: "o o o n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+});
+
 export const specs: TableSpec<MatrixWorld>[] = [
   {
     table: "public.organizations",
@@ -222,6 +233,77 @@ export const specs: TableSpec<MatrixWorld>[] = [
     // Versions follow their document's readers; only the documents function writes them.
     expect: expectations({
       owner: "o n n n", admin: "o n n n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+    }),
+  },
+  {
+    table: "public.resources",
+    async rows(tx, world) {
+      return { own: await resourceIn(tx, world.a.id), other: await resourceIn(tx, world.b.id) };
+    },
+    insert: (world) => ({ own: { org_id: world.a.id, name: "New room", time_zone: "UTC" }, other: { org_id: world.b.id, name: "Spy room", time_zone: "UTC" } }),
+    updateColumn: "name",
+    expect: SCHEDULING_SETUP,
+  },
+  ...(["availability_rules", "availability_overrides", "time_off"] as const).map((name): TableSpec<MatrixWorld> => {
+    const values = (org: string, resource: string) =>
+      name === "availability_rules" ? { org_id: org, resource_id: resource, weekday: 1, start_time: "09:00", end_time: "17:00" }
+      : name === "availability_overrides" ? { org_id: org, resource_id: resource, local_date: "2030-01-02" }
+      : { org_id: org, resource_id: resource, period: "[2030-01-01 00:00+00,2030-01-02 00:00+00)" };
+    return {
+      table: `public.${name}`,
+      async rows(tx, world) {
+        const make = async (org: string) => (await tx`insert into ${tx("public")}.${tx(name)} ${tx(values(org, await resourceIn(tx, org)))} returning id`)[0]!.id as string;
+        return { own: await make(world.a.id), other: await make(world.b.id) };
+      },
+      updateColumn: "org_id",
+      expect: expectations({
+        owner: "o n o o", admin: "o n o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+      }),
+    };
+  }),
+  {
+    table: "public.bookings",
+    async rows(tx, world, actor) {
+      const book = async (org: string, by: string | null) => {
+        const resource = await resourceIn(tx, org);
+        return (await tx`insert into public.bookings (org_id, resource_id, period, booked_by)
+          values (${org}, ${resource}, tstzrange(now() + interval '1 day', now() + interval '1 day 1 hour'), ${by}) returning id`)[0]!.id as string;
+      };
+      return { own: await book(world.a.id, actor.userId ?? null), other: await book(world.b.id, world.stranger.id) };
+    },
+    updateColumn: "title",
+    // Bookings are written only through the scheduling function; members of the organization read them.
+    expect: expectations({
+      owner: "o n n n", admin: "o n n n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+    }),
+  },
+  {
+    table: "public.booking_attendees",
+    async rows(tx, world) {
+      const attend = async (org: string) => {
+        const resource = await resourceIn(tx, org);
+        const [booking] = await tx`insert into public.bookings (org_id, resource_id, period)
+          values (${org}, ${resource}, tstzrange(now() + interval '2 days', now() + interval '2 days 1 hour')) returning id`;
+        return (await tx`insert into public.booking_attendees (org_id, booking_id, email) values (${org}, ${booking!.id}, ${`g-${randomUUID()}@matrix.test`}) returning id`)[0]!.id as string;
+      };
+      return { own: await attend(world.a.id), other: await attend(world.b.id) };
+    },
+    updateColumn: "name",
+    expect: expectations({
+      owner: "o n n n", admin: "o n n n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+    }),
+  },
+  {
+    table: "public.calendar_feeds",
+    async rows(tx, world, actor) {
+      const feed = async (user: string) => (await tx`insert into public.calendar_feeds (user_id, token_hash)
+        values (${user}, encode(extensions.digest(${randomUUID()}, 'sha256'), 'hex')) returning id`)[0]!.id as string;
+      return { own: actor.userId ? await feed(actor.userId) : null, other: await feed(world.stranger.id) };
+    },
+    updateColumn: "label",
+    expect: expectations({
+      outsider: "o n o n", owner: "o n o n", admin: "o n o n", executive: "o n o n", manager: "o n o n", member: "o n o n",
+      viewer: "o n o n", suspended: "o n o n", service_role: "a n a a",
     }),
   },
   {

@@ -6,6 +6,7 @@
  */
 import Mustache from "mustache";
 import { z } from "zod";
+import { bookingInvite } from "../ical.ts";
 
 export const LOCALES = ["en", "de"] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -16,9 +17,17 @@ interface Body {
   html: string;
 }
 
+export interface Attachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
 interface Template<S extends z.ZodType> {
   data: S;
   bodies: Record<Locale, Body>;
+  /** Files sent with the message (e.g. an .ics invitation), built from the validated data. */
+  attachments?: (data: never) => Attachment[];
 }
 
 const layout = (content: string) =>
@@ -47,6 +56,21 @@ const DigestData = z.object({
   count: z.number().int().positive(),
   items: z.array(z.object({ title: z.string().min(1), body: z.string().default(""), link: HttpUrl.nullable().optional() })).min(1),
 });
+
+const BookingData = z.object({
+  kind: z.enum(["confirmed", "rescheduled", "cancelled", "reminder"]),
+  booking_id: z.uuid(),
+  title: z.string().min(1),
+  resource_name: z.string().min(1),
+  time_zone: z.string().min(1),
+  start_utc: z.iso.datetime(),
+  end_utc: z.iso.datetime(),
+  start_local: z.string().min(1),
+  end_local: z.string().min(1),
+  video_url: HttpUrl.nullable().optional(),
+  sequence: z.number().int().nonnegative(),
+  attendee_email: z.email(),
+}).transform((d) => ({ ...d, [d.kind]: true }));
 
 export const templates = {
   invitation: {
@@ -102,6 +126,30 @@ export const templates = {
       },
     },
   },
+  booking: {
+    data: BookingData,
+    bodies: {
+      en: {
+        subject: "{{#confirmed}}Booked{{/confirmed}}{{#rescheduled}}Moved{{/rescheduled}}{{#cancelled}}Cancelled{{/cancelled}}{{#reminder}}Reminder{{/reminder}}: {{title}} on {{start_local}}",
+        text: "{{#cancelled}}Cancelled: {{/cancelled}}{{title}} with {{resource_name}}\n{{start_local}}–{{end_local}} ({{time_zone}}){{#video_url}}\nJoin: {{video_url}}{{/video_url}}\n\nThe attached invitation adds it to your calendar.",
+        html: layout(`<h2 style="font-size:18px">{{#cancelled}}Cancelled: {{/cancelled}}{{title}}</h2><p>With {{resource_name}}<br>{{start_local}}–{{end_local}} ({{time_zone}})</p>{{#video_url}}<p><a href="{{video_url}}">Join the video call</a></p>{{/video_url}}<p style="color:#6b7280">The attached invitation adds it to your calendar.</p>`),
+      },
+      de: {
+        subject: "{{#confirmed}}Gebucht{{/confirmed}}{{#rescheduled}}Verschoben{{/rescheduled}}{{#cancelled}}Abgesagt{{/cancelled}}{{#reminder}}Erinnerung{{/reminder}}: {{title}} am {{start_local}}",
+        text: "{{#cancelled}}Abgesagt: {{/cancelled}}{{title}} mit {{resource_name}}\n{{start_local}}–{{end_local}} ({{time_zone}}){{#video_url}}\nTeilnehmen: {{video_url}}{{/video_url}}\n\nDie angehängte Einladung trägt den Termin in Ihren Kalender ein.",
+        html: layout(`<h2 style="font-size:18px">{{#cancelled}}Abgesagt: {{/cancelled}}{{title}}</h2><p>Mit {{resource_name}}<br>{{start_local}}–{{end_local}} ({{time_zone}})</p>{{#video_url}}<p><a href="{{video_url}}">Am Videoanruf teilnehmen</a></p>{{/video_url}}<p style="color:#6b7280">Die angehängte Einladung trägt den Termin in Ihren Kalender ein.</p>`),
+      },
+    },
+    attachments: (data: z.infer<typeof BookingData>): Attachment[] => [{
+      filename: "invite.ics",
+      contentType: `text/calendar; charset=utf-8; method=${data.kind === "cancelled" ? "CANCEL" : "REQUEST"}`,
+      content: bookingInvite({
+        id: data.booking_id, title: data.title, location: data.resource_name, start: data.start_utc, end: data.end_utc,
+        timeZone: data.time_zone, videoUrl: data.video_url ?? null, sequence: data.sequence, cancelled: data.kind === "cancelled",
+        attendee: data.attendee_email,
+      }),
+    }],
+  },
 } satisfies Record<string, Template<z.ZodType>>;
 
 export type TemplateName = keyof typeof templates;
@@ -115,6 +163,7 @@ export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
+  attachments?: Attachment[];
 }
 
 // Plain text is not HTML: nothing is escaped there.
@@ -137,5 +186,6 @@ export function renderEmail(template: string, locale: string, data: unknown): Re
     subject: renderText(body.subject, parsed.data).replace(/\s+/g, " ").trim(),
     text: renderText(body.text, parsed.data),
     html: Mustache.render(body.html, parsed.data),
+    ...(entry.attachments ? { attachments: (entry.attachments as (data: unknown) => Attachment[])(parsed.data) } : {}),
   };
 }

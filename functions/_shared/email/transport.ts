@@ -13,6 +13,7 @@ export interface OutgoingEmail {
   text: string;
   html: string;
   idempotencyKey: string;
+  attachments?: { filename: string; contentType: string; content: string }[];
 }
 
 export interface EmailTransport {
@@ -66,6 +67,7 @@ export function smtpTransport(env: EmailEnv): EmailTransport {
       try {
         const info = await transporter.sendMail({
           from: email.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: messageId(email.idempotencyKey),
+          attachments: email.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
         });
         return { providerMessageId: String(info.messageId) };
       } catch (error) {
@@ -93,7 +95,12 @@ export function resendTransport(env: EmailEnv, fetchImpl: typeof fetch = fetch):
             "content-type": "application/json",
             "idempotency-key": email.idempotencyKey,
           },
-          body: JSON.stringify({ from: email.from, to: [email.to], subject: email.subject, html: email.html, text: email.text }),
+          body: JSON.stringify({
+            from: email.from, to: [email.to], subject: email.subject, html: email.html, text: email.text,
+            ...(email.attachments?.length
+              ? { attachments: email.attachments.map((a) => ({ filename: a.filename, content: btoa(unescape(encodeURIComponent(a.content))), content_type: a.contentType })) }
+              : {}),
+          }),
         });
       } catch (error) {
         throw new TransportError(`Resend: ${(error as Error).message}`);
