@@ -49,12 +49,21 @@ export function windows(input: AvailabilityInput, from: Date, to: Date): { start
       : input.rules.filter((r) => r.weekday === day.weekday);
     for (const w of list) {
       const start = DateTime.fromISO(`${date}T${w.start}`, { zone });
-      const end = DateTime.fromISO(`${date}T${w.end}`, { zone });
+      // 24:00 ends the day: the next day's midnight, in the zone.
+      const end = w.end.startsWith("24:") ? day.plus({ days: 1 }).startOf("day") : DateTime.fromISO(`${date}T${w.end}`, { zone });
       if (start.isValid && end.isValid && end > start) result.push({ start: start.toMillis(), end: end.toMillis() });
     }
     day = day.plus({ days: 1 });
   }
-  return result;
+  // Windows that touch or overlap are one: a booking may run across midnight between them.
+  result.sort((a, b) => a.start - b.start);
+  const merged: { start: number; end: number }[] = [];
+  for (const w of result) {
+    const last = merged.at(-1);
+    if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
+    else merged.push({ ...w });
+  }
+  return merged;
 }
 
 /** Free slots of `durationMinutes` starting in [from, to], given the time now. */

@@ -141,7 +141,7 @@ export function createSchedulingHandler(deps: SchedulingDeps): Handler {
         if (!withinAvailability(input, start, end)) throw unprocessable("Cannot book: the time is outside the resource's availability");
         const [row] = await tx`select ${tx.unsafe(BOOKING_COLUMNS)} from private.create_booking(${body.resource_id}, ${start}, ${end},
           ${body.title ?? null}, ${body.notes ?? null}, ${body.hold}, ${body.idempotency_key ?? null}, ${deps.video()},
-          ${JSON.stringify(body.attendees)}::jsonb) as b`;
+          ${tx.json(body.attendees)}::jsonb) as b`;
         return { booking: row, replay: false };
       });
       return json({ booking }, { status: replay ? 200 : 201 });
