@@ -8,13 +8,14 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { load, measure, type BenchResult } from "../bench/core.ts";
 import { measureOutbox } from "../bench/outbox.ts";
+import { measureScheduling } from "../bench/scheduling.ts";
 import { ensurePackages } from "./lib/cluster.ts";
 import { readConfig } from "./lib/config.ts";
 import { done, runMain, step } from "./lib/log.ts";
 import { root } from "./lib/paths.ts";
 import { throwawayCluster } from "./lib/testdb.ts";
 
-const SUITES = ["core", "outbox"] as const;
+const SUITES = ["core", "outbox", "scheduling"] as const;
 
 function print(results: BenchResult[]): void {
   console.log("");
@@ -51,6 +52,18 @@ async function main(): Promise<void> {
         const results = await measureOutbox(pool, step);
         print(results);
         save("outbox", results, started);
+      } finally {
+        await pool.end();
+      }
+    }
+    if (wanted.includes("scheduling")) {
+      const started = Date.now();
+      const pool = postgres(db.cluster.url(), { max: 70, onnotice: () => {}, prepare: true });
+      try {
+        await pool`create schema if not exists bench`;
+        const results = await measureScheduling(pool, step);
+        print(results);
+        save("scheduling", results, started);
       } finally {
         await pool.end();
       }

@@ -338,7 +338,9 @@ declare
   v_uid uuid := auth.uid();
   v_blocked tstzrange;
 begin
-  select * into v_resource from public.resources where id = p_resource_id and active;
+  -- Bookings of one resource queue on its row: the loser of a race sees the winner's committed
+  -- booking at once (409), instead of two in-progress inserts deadlocking on the exclusion constraint.
+  select * into v_resource from public.resources where id = p_resource_id and active for update;
   if v_resource.id is null or not private.has_permission(v_resource.org_id, 'core.scheduling.book', 'own')
      or v_resource.org_id in (select private.mfa_blocked_org_ids()) then
     raise exception 'Cannot book resource %: no such resource you may book', p_resource_id using errcode = 'P0002';
@@ -442,7 +444,7 @@ declare
   v_booking public.bookings := private.booking_for_change(p_booking_id, 'reschedule');
   v_resource public.resources;
 begin
-  select * into v_resource from public.resources where id = v_booking.resource_id;
+  select * into v_resource from public.resources where id = v_booking.resource_id for update;
   perform private.check_booking_time(v_resource, p_start, p_end);
   begin
     update public.bookings set period = tstzrange(p_start, p_end, '[)') where id = p_booking_id returning * into v_booking;
