@@ -49,18 +49,18 @@ on conflict (org_id, user_id) do nothing;
 -- open on weekdays, with a lunch break for the person.
 insert into public.resources (id, org_id, name, kind, member_user_id, time_zone, slot_minutes, buffer_after_minutes, min_notice_minutes)
 values
-  ('00000000-0000-4000-c000-000000000001', '00000000-0000-4000-9000-000000000001', 'Maya Manager', 'member',
+  ('00000000-0000-4000-8000-000000000101', '00000000-0000-4000-9000-000000000001', 'Maya Manager', 'member',
    '00000000-0000-4000-8000-000000000003', 'Europe/Berlin', 30, 10, 120),
-  ('00000000-0000-4000-c000-000000000002', '00000000-0000-4000-9000-000000000001', 'Board room', 'room', null,
+  ('00000000-0000-4000-8000-000000000102', '00000000-0000-4000-9000-000000000001', 'Board room', 'room', null,
    'America/New_York', 60, 0, 30)
 on conflict (id) do nothing;
 
 insert into public.availability_rules (org_id, resource_id, weekday, start_time, end_time)
 select '00000000-0000-4000-9000-000000000001', r.resource_id, d, r.start_time, r.end_time
 from (values
-  ('00000000-0000-4000-c000-000000000001'::uuid, '09:00'::time, '12:30'::time),
-  ('00000000-0000-4000-c000-000000000001'::uuid, '13:30'::time, '17:00'::time),
-  ('00000000-0000-4000-c000-000000000002'::uuid, '08:00'::time, '18:00'::time)
+  ('00000000-0000-4000-8000-000000000101'::uuid, '09:00'::time, '12:30'::time),
+  ('00000000-0000-4000-8000-000000000101'::uuid, '13:30'::time, '17:00'::time),
+  ('00000000-0000-4000-8000-000000000102'::uuid, '08:00'::time, '18:00'::time)
 ) as r (resource_id, start_time, end_time)
 cross join generate_series(1, 5) d
 where not exists (select 1 from public.availability_rules a where a.resource_id = r.resource_id);
