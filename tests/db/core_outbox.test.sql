@@ -1,6 +1,6 @@
 -- The email outbox state machine, its privileges, and the rate limiter.
 begin;
-select plan(26);
+select plan(27);
 
 -- Enqueueing
 select isnt(private.enqueue_email('notification', ' Ada@Example.TEST ', '{"title": "Hi", "token": "s3cret"}', 'outbox-1', 'de', null, array['token']), null,
@@ -70,6 +70,9 @@ select is(array[private.rate_limit('test:a', 2, interval '1 hour'), private.rate
 select ok(private.rate_limit('test:a', 2, interval '1 hour') between 1 and 3600, 'the next one gets the seconds until the window ends');
 select throws_ok($$ select private.enforce_rate_limit('test:a', 2, interval '1 hour', 'invite') $$, 'GW429', null,
   'enforce_rate_limit raises GW429 (HTTP 429)');
+
+-- Hosted scheduling needs pg_net; the native stack has none, so nothing is scheduled here.
+select is(private.schedule_function('groundwork-test-job', '* * * * *', 'health'), false, 'without pg_net, schedule_function schedules nothing');
 
 select * from finish();
 rollback;
