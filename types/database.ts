@@ -1,6 +1,593 @@
 export type Json = string | number | boolean | null | { [key: string]: Json | undefined } | Json[];
 
 export type Database = {
+  "compliance": {
+    Tables: {
+      "approval_policies": {
+        Row: {
+          "contract_type": string;
+          "created_at": string;
+          "id": string;
+          "org_id": string;
+          "required_approvals": number;
+          "role_order": (string)[] | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "contract_type"?: string;
+          "created_at"?: string;
+          "id"?: string;
+          "org_id": string;
+          "required_approvals"?: number;
+          "role_order"?: (string)[] | null;
+        };
+        Update: {
+          "contract_type"?: string;
+          "created_at"?: string;
+          "id"?: string;
+          "org_id"?: string;
+          "required_approvals"?: number;
+          "role_order"?: (string)[] | null;
+        };
+        Relationships: [];
+      };
+      "contract_approvals": {
+        Row: {
+          "approver_id": string | null;
+          "comment": string;
+          "contract_id": string;
+          "created_at": string;
+          "decided_at": string | null;
+          "id": string;
+          "org_id": string;
+          "role_key": string | null;
+          "status": string;
+          "step": number;
+        };
+        ComputedFields: never;
+        Insert: {
+          "approver_id"?: string | null;
+          "comment"?: string;
+          "contract_id": string;
+          "created_at"?: string;
+          "decided_at"?: string | null;
+          "id"?: string;
+          "org_id": string;
+          "role_key"?: string | null;
+          "status"?: string;
+          "step": number;
+        };
+        Update: {
+          "approver_id"?: string | null;
+          "comment"?: string;
+          "contract_id"?: string;
+          "created_at"?: string;
+          "decided_at"?: string | null;
+          "id"?: string;
+          "org_id"?: string;
+          "role_key"?: string | null;
+          "status"?: string;
+          "step"?: number;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contract_approvals_contract_fkey";
+            columns: ["org_id", "contract_id"];
+            isOneToOne: false;
+            referencedRelation: "contracts";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "contract_assignees": {
+        Row: {
+          "contract_id": string;
+          "created_at": string;
+          "org_id": string;
+          "user_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "contract_id": string;
+          "created_at"?: string;
+          "org_id": string;
+          "user_id": string;
+        };
+        Update: {
+          "contract_id"?: string;
+          "created_at"?: string;
+          "org_id"?: string;
+          "user_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contract_assignees_contract_fkey";
+            columns: ["org_id", "contract_id"];
+            isOneToOne: false;
+            referencedRelation: "contracts";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "contract_departments": {
+        Row: {
+          "contract_id": string;
+          "department_id": string;
+          "org_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "contract_id": string;
+          "department_id": string;
+          "org_id": string;
+        };
+        Update: {
+          "contract_id"?: string;
+          "department_id"?: string;
+          "org_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contract_departments_contract_fkey";
+            columns: ["org_id", "contract_id"];
+            isOneToOne: false;
+            referencedRelation: "contracts";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "contract_parties": {
+        Row: {
+          "contact_name": string | null;
+          "contract_id": string;
+          "created_at": string;
+          "department_id": string | null;
+          "email": string | null;
+          "id": string;
+          "kind": string;
+          "name": string;
+          "org_id": string;
+          "phone": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "contact_name"?: string | null;
+          "contract_id": string;
+          "created_at"?: string;
+          "department_id"?: string | null;
+          "email"?: string | null;
+          "id"?: string;
+          "kind": string;
+          "name": string;
+          "org_id": string;
+          "phone"?: string | null;
+        };
+        Update: {
+          "contact_name"?: string | null;
+          "contract_id"?: string;
+          "created_at"?: string;
+          "department_id"?: string | null;
+          "email"?: string | null;
+          "id"?: string;
+          "kind"?: string;
+          "name"?: string;
+          "org_id"?: string;
+          "phone"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contract_parties_contract_fkey";
+            columns: ["org_id", "contract_id"];
+            isOneToOne: false;
+            referencedRelation: "contracts";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "contract_reminders": {
+        Row: {
+          "contract_id": string;
+          "days": number;
+          "kind": string;
+          "sent_at": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "contract_id": string;
+          "days": number;
+          "kind": string;
+          "sent_at"?: string;
+        };
+        Update: {
+          "contract_id"?: string;
+          "days"?: number;
+          "kind"?: string;
+          "sent_at"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contract_reminders_contract_id_fkey";
+            columns: ["contract_id"];
+            isOneToOne: false;
+            referencedRelation: "contracts";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "contracts": {
+        Row: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "auto_renew"?: boolean;
+          "contract_type"?: string;
+          "created_at"?: string;
+          "currency"?: string | null;
+          "decided_at"?: string | null;
+          "department_id"?: string | null;
+          "end_date"?: string | null;
+          "id"?: string;
+          "org_id": string;
+          "owner_id"?: string | null;
+          "proposed_at"?: string | null;
+          "proposed_by"?: string | null;
+          "reference": string;
+          "renewal_notice_date"?: string | null;
+          "start_date": string;
+          "status"?: Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at"?: string;
+          "value"?: number | null;
+        };
+        Update: {
+          "auto_renew"?: boolean;
+          "contract_type"?: string;
+          "created_at"?: string;
+          "currency"?: string | null;
+          "decided_at"?: string | null;
+          "department_id"?: string | null;
+          "end_date"?: string | null;
+          "id"?: string;
+          "org_id"?: string;
+          "owner_id"?: string | null;
+          "proposed_at"?: string | null;
+          "proposed_by"?: string | null;
+          "reference"?: string;
+          "renewal_notice_date"?: string | null;
+          "start_date"?: string;
+          "status"?: Database["compliance"]["Enums"]["contract_status"];
+          "title"?: string;
+          "updated_at"?: string;
+          "value"?: number | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contracts_currency_fkey";
+            columns: ["currency"];
+            isOneToOne: false;
+            referencedRelation: "currencies";
+            referencedColumns: ["code"];
+          },
+        ];
+      };
+      "contracts_documents": {
+        Row: {
+          "created_at": string;
+          "created_by": string | null;
+          "document_id": string;
+          "org_id": string;
+          "record_id": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "document_id": string;
+          "org_id": string;
+          "record_id": string;
+        };
+        Update: {
+          "created_at"?: string;
+          "created_by"?: string | null;
+          "document_id"?: string;
+          "org_id"?: string;
+          "record_id"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "contracts_documents_org_id_record_id_fkey";
+            columns: ["org_id", "record_id"];
+            isOneToOne: false;
+            referencedRelation: "contracts";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
+      "currencies": {
+        Row: {
+          "code": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "code": string;
+        };
+        Update: {
+          "code"?: string;
+        };
+        Relationships: [];
+      };
+      "settings": {
+        Row: {
+          "certification_warning_days": number;
+          "end_reminder_days": (number)[];
+          "org_id": string;
+          "renewal_reminder_days": (number)[];
+        };
+        ComputedFields: never;
+        Insert: {
+          "certification_warning_days"?: number;
+          "end_reminder_days"?: (number)[];
+          "org_id": string;
+          "renewal_reminder_days"?: (number)[];
+        };
+        Update: {
+          "certification_warning_days"?: number;
+          "end_reminder_days"?: (number)[];
+          "org_id"?: string;
+          "renewal_reminder_days"?: (number)[];
+        };
+        Relationships: [];
+      };
+    };
+    Views: {
+      [_ in never]: never;
+    };
+    Functions: {
+      "activate_contract": {
+        Args: { "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "approve_contract": {
+        Args: { "p_comment"?: string; "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "propose_contract": {
+        Args: { "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "reject_contract": {
+        Args: { "p_comment": string; "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "renew_contract": {
+        Args: { "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "rework_contract": {
+        Args: { "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+      "terminate_contract": {
+        Args: { "p_contract_id": string };
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        };
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: true;
+          isSetofReturn: false;
+        };
+      };
+    };
+    Enums: {
+      "contract_status":
+        | "draft"
+        | "proposed"
+        | "approved"
+        | "rejected"
+        | "active"
+        | "expired"
+        | "terminated"
+        | "renewed";
+    };
+    CompositeTypes: {
+      [_ in never]: never;
+    };
+  };
   "public": {
     Tables: {
       "availability_overrides": {
@@ -1189,6 +1776,11 @@ export type CompositeTypes<
   : never;
 
 export const Constants = {
+  "compliance": {
+    Enums: {
+      "contract_status": ["draft", "proposed", "approved", "rejected", "active", "expired", "terminated", "renewed"],
+    },
+  },
   "public": {
     Enums: {
       "booking_status": ["held", "confirmed", "cancelled", "completed", "no_show"],

@@ -36,6 +36,139 @@ const SCHEDULING_SETUP = expectations({
   owner: "o o o n", admin: "o o o n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
 });
 
+/** A draft contract in an organization, owned by someone (compliance specs). */
+async function contractIn(tx: Parameters<TableSpec<MatrixWorld>["rows"]>[0], org: string, owner: string | null, department: string | null = null): Promise<string> {
+  return (await tx`insert into compliance.contracts (org_id, reference, title, start_date, owner_id, department_id)
+    values (${org}, ${`C-${randomUUID().slice(0, 8)}`}, 'Contract', '2030-01-01', ${owner}, ${department}) returning id`)[0]!.id as string;
+}
+
+function complianceSpecs(): TableSpec<MatrixWorld>[] {
+  // Own row: a draft the actor owns in their department. legal and hr are not actors of the world
+  // (their grants are covered in tests/db/compliance_contracts.test.sql).
+  const ownedDraft = async (tx: Parameters<TableSpec<MatrixWorld>["rows"]>[0], world: MatrixWorld, actor: { userId?: string }) => ({
+    own: actor.userId ? await contractIn(tx, world.a.id, actor.userId, world.a.department) : null,
+    other: await contractIn(tx, world.b.id, world.stranger.id),
+  });
+  const contractPart = (table: string, values: (org: string, contract: string, world: MatrixWorld) => Record<string, unknown>, key = "contract_id"): TableSpec<MatrixWorld> => ({
+    table: `compliance.${table}`,
+    key,
+    async rows(tx, world, actor) {
+      const make = async (org: string, owner: string | null, department: string | null) => {
+        const contract = await contractIn(tx, org, owner, department);
+        const [row] = await tx`insert into ${tx("compliance")}.${tx(table)} ${tx(values(org, contract, world) as Record<string, string>)} returning ${tx(key)}`;
+        return String(row![key]);
+      };
+      return { own: actor.userId ? await make(world.a.id, actor.userId, world.a.department) : null, other: await make(world.b.id, world.stranger.id, null) };
+    },
+    updateColumn: "org_id",
+    expect: expectations({
+      owner: "o n n o", admin: "o n n o", executive: "o n n n", manager: "o n n o", member: "o n n o", viewer: "o n n n", service_role: "a n a a",
+    }),
+  });
+  return [
+    {
+      table: "compliance.currencies",
+      key: "code",
+      async rows() {
+        return { own: "EUR", other: "USD" };
+      },
+      updateColumn: "code",
+      expect: expectations({
+        outsider: "a n n n", owner: "a n n n", admin: "a n n n", executive: "a n n n", manager: "a n n n", member: "a n n n", viewer: "a n n n",
+        suspended: "a n n n", service_role: "a n a a",
+      }),
+    },
+    {
+      table: "compliance.settings",
+      key: "org_id",
+      async rows(tx, world) {
+        await tx`insert into compliance.settings (org_id) values (${world.a.id}), (${world.b.id})`;
+        return { own: world.a.id, other: world.b.id };
+      },
+      updateColumn: "certification_warning_days",
+      expect: expectations({
+        owner: "o n o n", admin: "o n o n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+      }),
+    },
+    {
+      table: "compliance.contracts",
+      rows: ownedDraft,
+      insert: (world) => ({
+        own: { org_id: world.a.id, reference: `N-${randomUUID().slice(0, 8)}`, title: "New", start_date: "2030-01-01", department_id: world.a.department },
+        other: { org_id: world.b.id, reference: `S-${randomUUID().slice(0, 8)}`, title: "Spy", start_date: "2030-01-01" },
+      }),
+      updateColumn: "title",
+      // Drafts are edited in scope; statuses move only through the workflow; contracts are never deleted.
+      expect: expectations({
+        owner: "o o o n", admin: "o o o n", executive: "o n n n", manager: "o o o n", member: "o o o n", viewer: "o n n n", service_role: "a a a a",
+      }),
+    },
+    contractPart("contract_parties", (org, contract) => ({ org_id: org, contract_id: contract, kind: "external", name: "Acme Ltd" }), "id"),
+    contractPart("contract_assignees", (org, contract, world) => ({ org_id: org, contract_id: contract, user_id: world.stranger.id })),
+    contractPart("contract_departments", (org, contract, world) => ({ org_id: org, contract_id: contract, department_id: org === world.a.id ? world.a.department : world.b.department })),
+    {
+      table: "compliance.contract_approvals",
+      async rows(tx, world, actor) {
+        const approval = async (org: string, owner: string | null, department: string | null) => {
+          const contract = await contractIn(tx, org, owner, department);
+          return (await tx`insert into compliance.contract_approvals (org_id, contract_id, step) values (${org}, ${contract}, 1) returning id`)[0]!.id as string;
+        };
+        return { own: actor.userId ? await approval(world.a.id, actor.userId, world.a.department) : null, other: await approval(world.b.id, world.stranger.id, null) };
+      },
+      updateColumn: "comment",
+      expect: expectations({
+        owner: "o n n n", admin: "o n n n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+      }),
+    },
+    {
+      table: "compliance.approval_policies",
+      async rows(tx, world) {
+        const policy = async (org: string) => (await tx`insert into compliance.approval_policies (org_id, contract_type) values (${org}, 'nda') returning id`)[0]!.id as string;
+        return { own: await policy(world.a.id), other: await policy(world.b.id) };
+      },
+      insert: (world) => ({ own: { org_id: world.a.id, contract_type: "lease" }, other: { org_id: world.b.id, contract_type: "lease" } }),
+      updateColumn: "required_approvals",
+      expect: expectations({
+        owner: "o o o o", admin: "o o o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+      }),
+    },
+    {
+      table: "compliance.contract_reminders",
+      key: "contract_id",
+      async rows(tx, world) {
+        const reminder = async (org: string) => {
+          const contract = await contractIn(tx, org, null);
+          await tx`insert into compliance.contract_reminders (contract_id, kind, days) values (${contract}, 'end', 7)`;
+          return contract;
+        };
+        return { own: await reminder(world.a.id), other: await reminder(world.b.id) };
+      },
+      updateColumn: "days",
+      // Bookkeeping of the deadline job; no API role reads or writes it.
+      expect: expectations({ service_role: "a n a a" }),
+    },
+    {
+      table: "compliance.contracts_documents",
+      key: "record_id",
+      async rows(tx, world, actor) {
+        const link = async (org: string, owner: string | null, department: string | null) => {
+          const contract = await contractIn(tx, org, owner, department);
+          const [doc] = await tx`insert into public.documents (org_id, title, owner_id) values (${org}, 'Signed copy', ${owner}) returning id`;
+          await tx`insert into compliance.contracts_documents (document_id, record_id, org_id) values (${doc!.id}, ${contract}, ${org})`;
+          return contract;
+        };
+        return { own: actor.userId ? await link(world.a.id, actor.userId, world.a.department) : null, other: await link(world.b.id, world.stranger.id, null) };
+      },
+      updateColumn: "org_id",
+      // Links are readable by members; they are removed by writers of the document (deletes) — every
+      // actor here owns the linked document, so those with core.documents.write may unlink.
+      expect: expectations({
+        owner: "o n n o", admin: "o n n o", executive: "o n n n", manager: "o n n o", member: "o n n o", viewer: "o n n n", suspended: "n n n n", service_role: "a n a a",
+      }),
+    },
+  ];
+}
+
 export const specs: TableSpec<MatrixWorld>[] = [
   {
     table: "public.organizations",
@@ -306,6 +439,7 @@ export const specs: TableSpec<MatrixWorld>[] = [
       viewer: "o n o n", suspended: "o n o n", service_role: "a n a a",
     }),
   },
+  ...complianceSpecs(),
   {
     table: "public.audit_events",
     async rows(tx, world) {
