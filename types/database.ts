@@ -31,6 +31,128 @@ export type Database = {
         };
         Relationships: [];
       };
+      "certification_reminders": {
+        Row: {
+          "certification_id": string;
+          "sent_at": string;
+          "threshold": string;
+        };
+        ComputedFields: never;
+        Insert: {
+          "certification_id": string;
+          "sent_at"?: string;
+          "threshold": string;
+        };
+        Update: {
+          "certification_id"?: string;
+          "sent_at"?: string;
+          "threshold"?: string;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "certification_reminders_certification_id_fkey";
+            columns: ["certification_id"];
+            isOneToOne: false;
+            referencedRelation: "certifications";
+            referencedColumns: ["id"];
+          },
+        ];
+      };
+      "certification_types": {
+        Row: {
+          "created_at": string;
+          "description": string;
+          "id": string;
+          "name": string;
+          "org_id": string;
+          "required_department_ids": (string)[];
+          "required_role_keys": (string)[];
+          "validity_months": number | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "created_at"?: string;
+          "description"?: string;
+          "id"?: string;
+          "name": string;
+          "org_id": string;
+          "required_department_ids"?: (string)[];
+          "required_role_keys"?: (string)[];
+          "validity_months"?: number | null;
+        };
+        Update: {
+          "created_at"?: string;
+          "description"?: string;
+          "id"?: string;
+          "name"?: string;
+          "org_id"?: string;
+          "required_department_ids"?: (string)[];
+          "required_role_keys"?: (string)[];
+          "validity_months"?: number | null;
+        };
+        Relationships: [];
+      };
+      "certifications": {
+        Row: {
+          "completed_on": string;
+          "created_at": string;
+          "evidence_document_id": string | null;
+          "expires_on": string | null;
+          "id": string;
+          "issuer": string;
+          "org_id": string;
+          "recorded_by": string | null;
+          "type_id": string;
+          "user_id": string;
+          "verified_at": string | null;
+          "verified_by": string | null;
+        };
+        ComputedFields: never;
+        Insert: {
+          "completed_on": string;
+          "created_at"?: string;
+          "evidence_document_id"?: string | null;
+          "expires_on"?: string | null;
+          "id"?: string;
+          "issuer"?: string;
+          "org_id": string;
+          "recorded_by"?: string | null;
+          "type_id": string;
+          "user_id": string;
+          "verified_at"?: string | null;
+          "verified_by"?: string | null;
+        };
+        Update: {
+          "completed_on"?: string;
+          "created_at"?: string;
+          "evidence_document_id"?: string | null;
+          "expires_on"?: string | null;
+          "id"?: string;
+          "issuer"?: string;
+          "org_id"?: string;
+          "recorded_by"?: string | null;
+          "type_id"?: string;
+          "user_id"?: string;
+          "verified_at"?: string | null;
+          "verified_by"?: string | null;
+        };
+        Relationships: [
+          {
+            foreignKeyName: "certifications_member_fkey";
+            columns: ["org_id", "user_id"];
+            isOneToOne: false;
+            referencedRelation: "certification_status";
+            referencedColumns: ["org_id", "user_id"];
+          },
+          {
+            foreignKeyName: "certifications_type_fkey";
+            columns: ["org_id", "type_id"];
+            isOneToOne: false;
+            referencedRelation: "certification_types";
+            referencedColumns: ["org_id", "id"];
+          },
+        ];
+      };
       "contract_approvals": {
         Row: {
           "approver_id": string | null;
@@ -359,7 +481,21 @@ export type Database = {
       };
     };
     Views: {
-      [_ in never]: never;
+      "certification_status": {
+        Row: {
+          "completed_on": string | null;
+          "department_id": string | null;
+          "expires_on": string | null;
+          "org_id": string;
+          "status": string | null;
+          "type_id": string;
+          "type_name": string;
+          "user_id": string;
+          "verified_at": string | null;
+        };
+        ComputedFields: never;
+        Relationships: [];
+      };
     };
     Functions: {
       "activate_contract": {
@@ -420,6 +556,65 @@ export type Database = {
           to: "contracts";
           isOneToOne: true;
           isSetofReturn: false;
+        };
+      };
+      "compliance_rate": {
+        Args: { "p_org_id": string };
+        Returns: {
+          "compliant": number;
+          "department_id": string;
+          "department_name": string;
+          "rate": number;
+          "required": number;
+          "type_id": string;
+          "type_name": string;
+        }[];
+      };
+      "contracts_by_status": {
+        Args: { "p_org_id": string };
+        Returns: {
+          "contracts": number;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+        }[];
+      };
+      "missing_certifications": {
+        Args: { "p_org_id": string };
+        Returns: {
+          "display_name": string;
+          "status": string;
+          "type_id": string;
+          "type_name": string;
+          "user_id": string;
+        }[];
+      };
+      "my_pending_approvals": {
+        Args: Record<PropertyKey, never>;
+        Returns: {
+          "auto_renew": boolean;
+          "contract_type": string;
+          "created_at": string;
+          "currency": string | null;
+          "decided_at": string | null;
+          "department_id": string | null;
+          "end_date": string | null;
+          "id": string;
+          "org_id": string;
+          "owner_id": string | null;
+          "proposed_at": string | null;
+          "proposed_by": string | null;
+          "reference": string;
+          "renewal_notice_date": string | null;
+          "start_date": string;
+          "status": Database["compliance"]["Enums"]["contract_status"];
+          "title": string;
+          "updated_at": string;
+          "value": number | null;
+        }[];
+        SetofOptions: {
+          from: "*";
+          to: "contracts";
+          isOneToOne: false;
+          isSetofReturn: true;
         };
       };
       "propose_contract": {
@@ -571,6 +766,16 @@ export type Database = {
           isOneToOne: true;
           isSetofReturn: false;
         };
+      };
+      "upcoming_deadlines": {
+        Args: { "p_days"?: number; "p_org_id": string };
+        Returns: {
+          "contract_id": string;
+          "deadline": string;
+          "kind": string;
+          "reference": string;
+          "title": string;
+        }[];
       };
     };
     Enums: {

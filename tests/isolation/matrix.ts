@@ -101,8 +101,9 @@ async function attempt(tx: Tx, actor: Actor, query: Query): Promise<{ ok: boolea
   } catch (error) {
     if (error instanceof Rollback) return { ok: touched };
     const code = (error as { code?: string }).code;
-    // Refusals: RLS or privileges (42501), and what our triggers raise for a refused change.
-    if (code === "42501" || code === "P0001") return { ok: false, note: `${code}: ${(error as Error).message}` };
+    // Refusals: RLS or privileges (42501), what our triggers raise for a refused change (P0001), and a
+    // read-only view refusing a write before any privilege check (55000 "cannot update view").
+    if (code === "42501" || code === "P0001" || code === "55000") return { ok: false, note: `${code}: ${(error as Error).message}` };
     throw error;
   }
   return { ok: touched };

@@ -148,6 +148,70 @@ function complianceSpecs(): TableSpec<MatrixWorld>[] {
       expect: expectations({ service_role: "a n a a" }),
     },
     {
+      table: "compliance.certification_types",
+      async rows(tx, world) {
+        const type = async (org: string) => (await tx`insert into compliance.certification_types (org_id, name) values (${org}, ${`Safety ${randomUUID().slice(0, 6)}`}) returning id`)[0]!.id as string;
+        return { own: await type(world.a.id), other: await type(world.b.id) };
+      },
+      insert: (world) => ({ own: { org_id: world.a.id, name: `New ${randomUUID().slice(0, 6)}` }, other: { org_id: world.b.id, name: `Spy ${randomUUID().slice(0, 6)}` } }),
+      updateColumn: "name",
+      // Everyone in the organization reads the types; owners and admins (training.manage) define them.
+      expect: expectations({
+        owner: "o o o o", admin: "o o o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a a a a",
+      }),
+    },
+    {
+      table: "compliance.certifications",
+      async rows(tx, world, actor) {
+        const record = async (org: string, user: string) => {
+          const [type] = await tx`insert into compliance.certification_types (org_id, name, validity_months) values (${org}, ${`First aid ${randomUUID().slice(0, 6)}`}, 12) returning id`;
+          return (await tx`insert into compliance.certifications (org_id, user_id, type_id, completed_on) values (${org}, ${user}, ${type!.id}, '2030-01-01') returning id`)[0]!.id as string;
+        };
+        const holder = actor.userId && Object.values(world.people).some((p) => p.id === actor.userId) ? actor.userId : null;
+        return { own: holder ? await record(world.a.id, holder) : null, other: await record(world.b.id, world.stranger.id) };
+      },
+      updateColumn: "issuer",
+      // A member reads their own; managers their department's; owners, admins and executives all.
+      // Recording and verifying needs compliance.training.manage. The suspended member reads nothing.
+      expect: expectations({
+        owner: "o n o o", admin: "o n o o", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n a a",
+      }),
+    },
+    {
+      table: "compliance.certification_reminders",
+      key: "certification_id",
+      async rows(tx, world) {
+        const reminder = async (org: string, user: string) => {
+          const [type] = await tx`insert into compliance.certification_types (org_id, name) values (${org}, ${`T ${randomUUID().slice(0, 6)}`}) returning id`;
+          const [cert] = await tx`insert into compliance.certifications (org_id, user_id, type_id, completed_on) values (${org}, ${user}, ${type!.id}, '2020-01-01') returning id`;
+          await tx`insert into compliance.certification_reminders (certification_id, threshold) values (${cert!.id}, 'expired')`;
+          return cert!.id as string;
+        };
+        return { own: await reminder(world.a.id, world.people.member.id), other: await reminder(world.b.id, world.stranger.id) };
+      },
+      updateColumn: "threshold",
+      expect: expectations({ service_role: "a n a a" }),
+    },
+    {
+      table: "compliance.certification_status",
+      key: "user_id",
+      async rows(tx, world, actor) {
+        const require = async (org: string, department: string | null) => {
+          await tx`insert into compliance.certification_types (org_id, name, required_department_ids) values (${org}, ${`Req ${randomUUID().slice(0, 6)}`}, ${department ? [department] : []})`;
+        };
+        await require(world.a.id, world.a.department);
+        await require(world.b.id, world.b.department);
+        await tx`insert into public.members (org_id, user_id, role_id, department_id) values (${world.b.id}, ${world.b.spare.id}, ${world.b.roles.viewer}, ${world.b.department})`;
+        const inA = actor.userId && Object.values(world.people).some((p) => p.id === actor.userId) && actor.userId !== world.people.owner.id;
+        return { own: inA ? actor.userId! : null, other: world.b.spare.id };
+      },
+      updateColumn: "type_name",
+      // Everyone in the actor's department must hold the type; the view is read-only.
+      expect: expectations({
+        admin: "o n n n", executive: "o n n n", manager: "o n n n", member: "o n n n", viewer: "o n n n", service_role: "a n n n",
+      }),
+    },
+    {
       table: "compliance.contracts_documents",
       key: "record_id",
       async rows(tx, world, actor) {
