@@ -124,7 +124,8 @@ create view compliance.certification_status with (security_invoker = true) as
     join compliance.certification_types t on t.org_id = m.org_id
       and (r.key = any (t.required_role_keys) or m.department_id = any (t.required_department_ids))
     where m.status = 'active'
-      and (current_user = 'service_role'
+      -- API users see their training scope; the service role and Studio (postgres) see everyone.
+      and (current_user not in ('authenticated', 'anon')
            or m.org_id in (select private.org_ids_with('compliance.training.read')) or m.user_id in (select private.compliance_training_user_ids()))
   ), latest as (
     select distinct on (c.user_id, c.type_id) c.user_id, c.type_id, c.completed_on, c.expires_on, c.verified_at
