@@ -207,6 +207,10 @@ grant update (name, kind, member_user_id, time_zone, slot_minutes, buffer_before
 grant insert, update, delete on public.availability_rules, public.availability_overrides, public.time_off to authenticated;
 grant update (label, revoked_at) on public.calendar_feeds to authenticated;
 
+alter table public.resources enable row level security;
+alter table public.availability_rules enable row level security;
+alter table public.availability_overrides enable row level security;
+alter table public.time_off enable row level security;
 select private.create_scoped_policies('public.resources', 'core.scheduling.read', 'core.scheduling.manage');
 select private.create_scoped_policies('public.availability_rules', 'core.scheduling.read', 'core.scheduling.manage');
 select private.create_scoped_policies('public.availability_overrides', 'core.scheduling.read', 'core.scheduling.manage');

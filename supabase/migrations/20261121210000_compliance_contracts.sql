@@ -283,12 +283,14 @@ comment on function private.compliance_can_edit_contract(uuid) is 'Whether the c
 revoke all on function private.compliance_can_edit_contract(uuid) from public;
 grant execute on function private.compliance_can_edit_contract(uuid) to authenticated;
 
+alter table compliance.contract_parties enable row level security;
+alter table compliance.contract_assignees enable row level security;
+alter table compliance.contract_departments enable row level security;
 do $$
 declare
   v_table text;
 begin
   foreach v_table in array array['contract_parties', 'contract_assignees', 'contract_departments'] loop
-    execute format('alter table compliance.%I enable row level security', v_table);
     execute format('revoke all on compliance.%I from anon, authenticated', v_table);
     execute format('grant select, insert, delete on compliance.%I to authenticated', v_table);
     execute format('create policy %I on compliance.%I for select to authenticated using (contract_id in (select c.id from compliance.contracts c where c.org_id = %I.org_id))',
