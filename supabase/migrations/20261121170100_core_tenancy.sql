@@ -564,6 +564,29 @@ end
 $$;
 comment on function private.role_rank(uuid) is 'Rank of the current user''s role in the organization (null when not an active member).';
 
+-- The per-row twin of the policy shape, for functions that act on one row: does the current user
+-- reach a row of this organization (in this department, owned by them or not) with the permission?
+create or replace function private.reaches(p_org_id uuid, p_permission text, p_department_id uuid, p_own boolean)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  -- Never null: callers write "if not private.reaches(...) then raise", and a null would skip the raise
+  -- (e.g. a row whose owner was deleted: owner_id = auth.uid() is null).
+  return coalesce(
+    private.has_permission(p_org_id, p_permission, 'org')
+    or (p_department_id is not null and p_department_id in (select private.department_ids_with(p_permission)))
+    or (coalesce(p_own, false) and private.has_permission(p_org_id, p_permission, 'own')),
+    false);
+end
+$$;
+comment on function private.reaches(uuid, text, uuid, boolean) is 'Whether the current user reaches one row with the permission: org scope, department scope over its department, or own scope when p_own (they own or are assigned to it).';
+revoke all on function private.reaches(uuid, text, uuid, boolean) from public;
+grant execute on function private.reaches(uuid, text, uuid, boolean) to authenticated, service_role;
+
 revoke all on function private.member_org_ids(), private.org_ids_with(text, public.permission_scope),
   private.department_ids_with(text), private.has_permission(uuid, text, public.permission_scope),
   private.mfa_blocked_org_ids(), private.role_rank(uuid) from public;

@@ -229,9 +229,7 @@ begin
   if v_doc.id is null or v_doc.org_id in (select private.mfa_blocked_org_ids()) then
     return false;
   end if;
-  return private.has_permission(v_doc.org_id, 'core.documents.write', 'org')
-    or (v_doc.department_id is not null and v_doc.department_id in (select private.department_ids_with('core.documents.write')))
-    or (v_doc.owner_id = auth.uid() and private.has_permission(v_doc.org_id, 'core.documents.write', 'own'));
+  return private.reaches(v_doc.org_id, 'core.documents.write', v_doc.department_id, v_doc.owner_id = auth.uid());
 end
 $$;
 comment on function private.can_write_document(uuid) is 'Whether the current user holds core.documents.write over this document (org, department or own scope, MFA respected).';

@@ -274,9 +274,7 @@ begin
   select * into v_contract from compliance.contracts where id = p_contract_id;
   return v_contract.id is not null and v_contract.status = 'draft'
     and v_contract.org_id not in (select private.mfa_blocked_org_ids())
-    and (private.has_permission(v_contract.org_id, 'compliance.contracts.write', 'org')
-         or (v_contract.department_id is not null and v_contract.department_id in (select private.department_ids_with('compliance.contracts.write')))
-         or (v_contract.owner_id = auth.uid() and private.has_permission(v_contract.org_id, 'compliance.contracts.write', 'own')));
+    and private.reaches(v_contract.org_id, 'compliance.contracts.write', v_contract.department_id, v_contract.owner_id = auth.uid());
 end
 $$;
 comment on function private.compliance_can_edit_contract(uuid) is 'Whether the current user may edit this contract''s parts: it is a draft and they hold compliance.contracts.write over it.';
@@ -362,11 +360,9 @@ declare
   v_contract compliance.contracts;
 begin
   select * into v_contract from compliance.contracts where id = p_contract_id for update;
-  if v_contract.id is null or v_contract.org_id in (select private.mfa_blocked_org_ids()) or not (
-    private.has_permission(v_contract.org_id, p_permission, 'org')
-    or (v_contract.department_id is not null and v_contract.department_id in (select private.department_ids_with(p_permission)))
-    or ((v_contract.owner_id = auth.uid() or exists (select 1 from compliance.contract_assignees a where a.contract_id = v_contract.id and a.user_id = auth.uid()))
-        and private.has_permission(v_contract.org_id, p_permission, 'own'))
+  if v_contract.id is null or v_contract.org_id in (select private.mfa_blocked_org_ids()) or not private.reaches(
+    v_contract.org_id, p_permission, v_contract.department_id,
+    v_contract.owner_id = auth.uid() or exists (select 1 from compliance.contract_assignees a where a.contract_id = v_contract.id and a.user_id = auth.uid())
   ) then
     raise exception 'Cannot % contract %: no such contract you may change', p_action, p_contract_id using errcode = 'P0002';
   end if;

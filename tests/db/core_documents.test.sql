@@ -1,7 +1,7 @@
 -- Documents: access is the document's own permission united with read access to a linked record;
 -- storage.objects policies follow, exactly as the Storage server runs requests (as the caller).
 begin;
-select plan(34);
+select plan(35);
 
 select tests.create_user(e) from unnest(array['own@doc.test', 'man@doc.test', 'mem@doc.test', 'vie@doc.test', 'rdr@doc.test', 'x@other.test']) e;
 create temp table ids as select tests.create_org('docs-a', tests.user_id('own@doc.test')) as a, tests.create_org('docs-b', tests.user_id('x@other.test')) as b;
@@ -100,6 +100,13 @@ update storage.objects set name = name || '.moved' where bucket_id = 'documents'
 delete from storage.objects where bucket_id = 'documents';
 select tests.act_as_postgres();
 select is((select count(*)::int from storage.objects where bucket_id = 'documents' and name not like '%.moved'), 2, 'nobody moves or deletes objects through the API');
+
+-- A document whose owner's account is gone is no one's own: own-scope writers cannot touch it.
+select tests.act_as_postgres();
+insert into public.documents (org_id, title, owner_id) select a, 'Orphan', null from ids;
+select tests.act_as('mem@doc.test');
+select throws_ok($$ select private.delete_document((select id from public.documents where title = 'Orphan')) $$, 'P0002', null,
+  'an ownerless document is not writable at own scope');
 
 -- Soft delete, restore, retention and purge
 select tests.act_as('mem@doc.test');

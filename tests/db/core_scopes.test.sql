@@ -1,7 +1,7 @@
 -- The policy shape modules reuse (private.create_scoped_policies): org, department (with
 -- sub-departments) and own scopes, the MFA restriction, and helpers that run once per statement.
 begin;
-select plan(16);
+select plan(18);
 
 insert into public.permissions (key, module, description) values
   ('probe.items.read', 'probe', 'Read probe items'), ('probe.items.write', 'probe', 'Write probe items');
@@ -102,6 +102,11 @@ grant execute on function pg_temp.subplan_loops(text) to authenticated;
 select tests.act_as('dept@s.test', 'aal2');
 select ok(cardinality(pg_temp.subplan_loops('select * from public.scope_probe')) >= 2, 'the policies'' helpers are subplans of the statement');
 select ok(1 >= all (pg_temp.subplan_loops('select * from public.scope_probe')), 'each runs at most once per statement, never per row');
+
+-- private.reaches, the per-row twin of the policy shape, is never null (a null would skip a raise).
+select tests.act_as('mine@s.test');
+select is(private.reaches((select org from ids), 'probe.items.write', null, null), false, 'an unknown owner (null) does not count as own');
+select is(private.reaches((select org from ids), 'probe.items.write', null, true), true, 'own scope reaches the rows one owns');
 
 select * from finish();
 rollback;
