@@ -91,12 +91,12 @@ set search_path = ''
 as $$
 begin
   if p_token is null or char_length(p_token) < 22 or p_token !~ '^[A-Za-z0-9_-]+$' then
-    raise exception 'Cannot use the invitation token: it is malformed' using errcode = '22023';
+    raise exception 'Cannot use the token: it is malformed' using errcode = '22023';
   end if;
   return encode(extensions.digest(p_token, 'sha256'), 'hex');
 end
 $$;
-comment on function private.token_hash(text) is 'SHA-256 (hex) of an invitation token; refuses tokens shorter than 128 bits of base64url.';
+comment on function private.token_hash(text) is 'SHA-256 (hex) of a secret link token (invitations, calendar feeds); refuses tokens shorter than 128 bits of base64url.';
 
 -- Enqueues the invitation email (the link with its token is redacted from the outbox once sent).
 create or replace function private.send_invitation_email(p_invitation public.invitations, p_token text, p_accept_url text, p_locale text)

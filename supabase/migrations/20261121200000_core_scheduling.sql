@@ -544,7 +544,7 @@ begin
     raise exception 'Cannot create a calendar feed: sign in first' using errcode = '42501';
   end if;
   insert into public.calendar_feeds (user_id, token_hash, label)
-  values (auth.uid(), encode(extensions.digest(p_token, 'sha256'), 'hex'), coalesce(nullif(btrim(p_label), ''), 'Calendar'))
+  values (auth.uid(), private.token_hash(p_token), coalesce(nullif(btrim(p_label), ''), 'Calendar'))
   returning * into v_feed;
   return v_feed;
 end
@@ -561,7 +561,7 @@ as $$
 declare
   v_feed public.calendar_feeds;
 begin
-  select * into v_feed from public.calendar_feeds where token_hash = encode(extensions.digest(p_token, 'sha256'), 'hex') and revoked_at is null;
+  select * into v_feed from public.calendar_feeds where token_hash = private.token_hash(p_token) and revoked_at is null;
   if v_feed.id is null then
     raise exception 'Cannot read the calendar: the feed does not exist or was revoked' using errcode = 'P0002';
   end if;
