@@ -336,3 +336,4 @@ $$;
 comment on function private.create_booking(uuid, timestamptz, timestamptz, text, text, boolean, text, text, jsonb) is 'Holds or books a resource: private.book_resource without the replayed flag.';
 revoke all on function private.create_booking(uuid, timestamptz, timestamptz, text, text, boolean, text, text, jsonb) from public;
 grant execute on function private.create_booking(uuid, timestamptz, timestamptz, text, text, boolean, text, text, jsonb) to authenticated;
+select audit.enable('private.rate_limit_rules');
