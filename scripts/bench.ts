@@ -2,6 +2,7 @@
  * npm run bench: benchmarks on a throwaway cluster. Prints ratios measured side by side in one
  * run and writes them to bench/results/. Not part of npm test; targets live in the issues.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import postgres from "postgres";
 import { load, measure, type BenchResult } from "../bench/core.ts";
 import { measureOutbox } from "../bench/outbox.ts";
 import { measureScheduling } from "../bench/scheduling.ts";
+import { updateReadme } from "./lib/benchdoc.ts";
 import { ensurePackages } from "./lib/cluster.ts";
 import { readConfig } from "./lib/config.ts";
 import { done, runMain, step } from "./lib/log.ts";
@@ -25,11 +27,23 @@ function print(results: BenchResult[]): void {
   }
 }
 
+function git(args: string[]): string {
+  try {
+    return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+}
+
 function save(suite: string, results: BenchResult[], started: number): void {
   mkdirSync(join(root, "bench", "results"), { recursive: true });
   const file = join(root, "bench", "results", `${suite}.json`);
+  // The commit measured, and whether the work tree differed from it (outside the results and README).
+  const commit = git(["rev-parse", "HEAD"]) || undefined;
+  const dirty = git(["status", "--porcelain", "--", ".", ":!bench/results", ":!README.md"]) !== "";
   writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: Math.round((Date.now() - started) / 1000), results,
+    date: new Date().toISOString(), commit, dirty, durability: "durable",
+    machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: Math.round((Date.now() - started) / 1000), results,
   }, null, 2) + "\n");
   done(`Wrote ${file.replace(root + "/", "")}`);
 }
@@ -41,7 +55,8 @@ async function main(): Promise<void> {
   }
   await ensurePackages();
   step("Building a throwaway database from the migrations");
-  const db = await throwawayCluster(readConfig().schemas, { seed: false });
+  // Durable like a real database: fsync and synchronous commit on, so ratios include the cost of commits.
+  const db = await throwawayCluster(readConfig().schemas, { seed: false, durability: "durable" });
   // One connection: both sides of every ratio run on the same backend, alternately.
   const sql = postgres(db.cluster.url(), { max: 1, onnotice: () => {}, prepare: true });
   try {
@@ -79,6 +94,8 @@ async function main(): Promise<void> {
     await sql.end();
     await db.dispose();
   }
+  updateReadme();
+  done("Updated the benchmark table in README.md from bench/results/");
 }
 
 runMain(main);

@@ -1,8 +1,9 @@
 /**
  * Entry point of the gateway process started by `npm start` and `npm test`. Its options arrive
- * as JSON in GROUNDWORK_GATEWAY; it prints "ready" once every function listens.
+ * as JSON in GROUNDWORK_GATEWAY (port 0: any free port); once every function listens it prints
+ * its ready line, "groundwork gateway ready on port <port>", which the starter waits for.
  */
-import { startGateway, type GatewayOptions } from "./lib/gateway.ts";
+import { GATEWAY_READY, startGateway, type GatewayOptions } from "./lib/gateway.ts";
 import { startWaker, type Waker } from "./lib/waker.ts";
 
 const options = JSON.parse(process.env.GROUNDWORK_GATEWAY ?? "{}") as GatewayOptions & { wakeDispatcher?: boolean };
@@ -10,7 +11,7 @@ const gateway = await startGateway(options).catch((error: Error) => {
   console.error(`gateway failed: ${error.message}`);
   process.exit(1);
 });
-console.log(`ready ${gateway.port}`);
+console.log(`${GATEWAY_READY} ${gateway.port}`);
 
 let waker: Waker | undefined;
 let purgeTimer: ReturnType<typeof setInterval> | undefined;

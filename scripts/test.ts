@@ -107,13 +107,18 @@ async function main(): Promise<void> {
     });
 
     const logDir = mkdtempSync(join(tmpdir(), "groundwork-test-logs-"));
-    const apiPort = await freePort();
     const smtpPort = await freePort();
     const webPort = await freePort();
     step("Starting the mail catcher and the functions gateway for HTTP tests");
     services.push(await startMailCatcher(smtpPort, webPort, { logDir }));
-    const env = await functionEnv(apiPort, url, { smtpPort, webPort });
-    services.push(await startGatewayProcess(apiPort, config.functions, env, { logDir }));
+    // Port 0: the gateway binds a free port itself and names it on its ready line.
+    const env = await functionEnv(0, url, { smtpPort, webPort });
+    // The functions run in a zone other than UTC, so nothing can lean on the process's zone.
+    env.TZ = "America/Los_Angeles";
+    const gateway = await startGatewayProcess(0, config.functions, env, { logDir });
+    services.push(gateway.child);
+    const apiPort = gateway.port;
+    env.SUPABASE_URL = `http://127.0.0.1:${apiPort}`;
 
     await check("vitest (tests/)", async () => {
       const report = join(logDir, "vitest.json");

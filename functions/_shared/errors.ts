@@ -96,6 +96,12 @@ export function fromPostgresError(error: unknown): HttpError | null {
   const chosen = fromGroundworkState(error, details);
   if (chosen) return chosen;
   const code = error.code;
+  // Text PostgreSQL cannot store: a NUL byte (22021, or 22P05 inside JSON), invalid UTF-8.
+  if (code === "22021" || code === "22P05") {
+    const nul = /0x00|\\u0000/.test(`${error.message} ${error.detail ?? ""}`);
+    return new HttpError(422, "validation_failed",
+      nul ? "Cannot store the text: it contains the NUL character (\\u0000)" : "Cannot store the text: it is not valid UTF-8", details);
+  }
   if (code === "23505" || code === "23P01") return new HttpError(409, "conflict", error.message, details);
   if (code === "40001" || code === "40P01") return new HttpError(409, "conflict", "The request clashed with a concurrent change; retry it", details);
   if (code === "42501") return new HttpError(403, "forbidden", error.message, details);

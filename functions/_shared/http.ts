@@ -148,10 +148,38 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
   } catch (error) {
     throw badRequest("Cannot accept the request: the body is not valid JSON", { parser: (error as Error).message });
   }
+  const nul = nulPath(value);
+  if (nul !== null) {
+    throw unprocessable("Cannot accept the request body: text may not contain the NUL character (\\u0000)", [{ path: nul || "(body)", message: "contains a NUL character" }]);
+  }
   return validate(schema, value, "request body");
+}
+
+/** The path of the first string (or key) holding a NUL character, which PostgreSQL text cannot store; null when none does. */
+export function nulPath(value: unknown, path = ""): string | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = nulPath(item, path ? `${path}.${index}` : String(index));
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const here = path ? `${path}.${key}` : key;
+      if (key.includes("\u0000")) return here;
+      const found = nulPath(item, here);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 /** Validates the query string (each key once) against a zod schema. */
 export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
-  return validate(schema, Object.fromEntries(url.searchParams), "query");
+  const query = Object.fromEntries(url.searchParams);
+  const nul = nulPath(query);
+  if (nul !== null) throw unprocessable("Cannot accept the query: text may not contain the NUL character (\\u0000)", [{ path: nul, message: "contains a NUL character" }]);
+  return validate(schema, query, "query");
 }

@@ -1,5 +1,12 @@
-/** iCalendar (RFC 5545) through ical-generator: booking invitations and calendar feeds. */
+/**
+ * iCalendar (RFC 5545) through ical-generator: booking invitations and calendar feeds.
+ *
+ * Times are handed over as luxon DateTimes in the resource's zone, so DTSTART;TZID=<zone> carries
+ * that zone's wall-clock time whatever zone the process runs in (a plain Date with a timezone makes
+ * ical-generator format the process's local time).
+ */
 import ical, { ICalCalendarMethod, ICalEventStatus } from "ical-generator";
+import { DateTime } from "luxon";
 
 export interface IcalBooking {
   id: string;
@@ -16,12 +23,19 @@ export interface IcalBooking {
 
 const PRODID = { company: "Groundwork", product: "Scheduling", language: "EN" };
 
+/** An instant as a luxon DateTime in the named IANA zone (refusing an unknown zone). */
+export function inZone(instant: string | Date, timeZone: string): DateTime {
+  const at = (instant instanceof Date ? DateTime.fromJSDate(instant) : DateTime.fromISO(instant)).setZone(timeZone);
+  if (!at.isValid) throw new Error(`Cannot write the calendar: ${at.invalidExplanation ?? at.invalidReason ?? "invalid time or zone"}`);
+  return at;
+}
+
 function addEvent(calendar: ReturnType<typeof ical>, booking: IcalBooking): void {
   calendar.createEvent({
     id: `${booking.id}@groundwork`,
     sequence: booking.sequence,
-    start: new Date(booking.start),
-    end: new Date(booking.end),
+    start: inZone(booking.start, booking.timeZone),
+    end: inZone(booking.end, booking.timeZone),
     timezone: booking.timeZone,
     summary: booking.title,
     location: booking.videoUrl ?? booking.location,

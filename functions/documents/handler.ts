@@ -70,10 +70,13 @@ export function createDocumentsHandler(deps: DocumentsDeps): Handler {
       if (!version) throw notFound(`Cannot confirm upload ${versionId}: no such upload of this document`);
       const bytes = await deps.storage.download(BUCKET, version.storage_path);
       const actual = await sha256Bytes(bytes);
+      // Nothing unverified is confirmed: the stored bytes must be exactly as many as declared and
+      // hash to the checksum the client sent (an empty or short body from Storage rejects the upload).
+      const mismatch = bytes.byteLength !== Number(version.size_bytes) ? "size_mismatch" : actual !== sha256 ? "checksum_mismatch" : null;
       const outcome = await run(async (tx) => {
-        if (bytes.byteLength > 0 && actual !== sha256) {
-          await tx`select private.reject_document_upload(${versionId}, 'checksum_mismatch')`;
-          return "checksum_mismatch";
+        if (mismatch) {
+          await tx`select private.reject_document_upload(${versionId}, ${mismatch})`;
+          return mismatch;
         }
         const [row] = await tx`select private.confirm_document_upload(${versionId}, ${actual}) as outcome`;
         return row!.outcome as string;

@@ -1,7 +1,7 @@
 /**
  * invitations: invite people to an organization and answer invitations.
  *
- *   POST /invitations               { org_id, email, role_id, department_id?, locale? }   invite (core.members.invite) → 201
+ *   POST /invitations               { org_id, email, role_id (id or key), department_id?, locale? }   invite → 201
  *   POST /invitations/accept        { token }                                             join as the invited user → 200
  *   POST /invitations/decline       { token }                                             decline (the token suffices) → 200
  *   POST /invitations/:id/resend    { locale? }                                           new token, old one dead → 200
@@ -17,7 +17,7 @@ import { authenticate, type Claims } from "../_shared/auth.ts";
 import { randomToken } from "../_shared/crypto.ts";
 import { asCaller, callerRequest, type Tx } from "../_shared/db.ts";
 import { BaseEnv, readEnv, runtimeEnv } from "../_shared/env.ts";
-import { forbidden, notFound, unauthorized } from "../_shared/errors.ts";
+import { forbidden, notFound, unauthorized, unprocessable } from "../_shared/errors.ts";
 import { createHandler, json, readJson, readQuery, validate, type Handler } from "../_shared/http.ts";
 import { createRuntime, type Runtime } from "../_shared/runtime.ts";
 
@@ -27,7 +27,8 @@ const Token = z.string().min(22).max(128).regex(/^[A-Za-z0-9_-]+$/, "must be the
 export const InviteRequest = z.object({
   org_id: z.uuid(),
   email: z.email().max(320),
-  role_id: z.uuid(),
+  /** The role's id, or its key within the organization ("member", "hr", a custom role's key). */
+  role_id: z.union([z.uuid(), z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "must be a role id or a role key such as member")]),
   department_id: z.uuid().nullable().optional(),
   locale: Locale,
 }).strict();
@@ -115,9 +116,14 @@ export function createInvitationsHandler(deps: InvitationsDeps): Handler {
     if (first === undefined) {
       const body = await readJson(request, InviteRequest);
       const me = signedIn();
-      const [row] = await run(me, (tx) => tx`
-        select ${tx.unsafe(COLUMNS)} from private.invite_member(${body.org_id}, ${body.email}, ${body.role_id},
-          ${body.department_id ?? null}, ${randomToken()}, ${deps.acceptUrl}, ${body.locale})`);
+      const [row] = await run(me, async (tx) => {
+        const roleId = z.uuid().safeParse(body.role_id).success ? body.role_id
+          : (await tx`select id from public.roles where org_id = ${body.org_id} and key = ${body.role_id}`)[0]?.id;
+        if (!roleId) throw unprocessable(`Cannot invite: there is no role ${body.role_id} in this organization`);
+        return tx`
+          select ${tx.unsafe(COLUMNS)} from private.invite_member(${body.org_id}, ${body.email}, ${roleId},
+            ${body.department_id ?? null}, ${randomToken()}, ${deps.acceptUrl}, ${body.locale})`;
+      });
       return json({ invitation: present(row!) }, { status: 201 });
     }
     if (first === "accept" && !second) {

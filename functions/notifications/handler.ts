@@ -6,10 +6,10 @@
  * Reading, marking read/unread and archiving go straight through supabase-js (RLS lets a user
  * touch only their own); Realtime streams new ones (table public.notifications).
  */
-import { stringify } from "csv-stringify/sync";
 import { z } from "zod";
 import { authenticate } from "../_shared/auth.ts";
 import { asCaller, callerRequest } from "../_shared/db.ts";
+import { toCsv } from "../_shared/csv.ts";
 import { notFound, unauthorized } from "../_shared/errors.ts";
 import { createHandler, json, readQuery, type Handler } from "../_shared/http.ts";
 import { createRuntime, type Runtime } from "../_shared/runtime.ts";
@@ -38,10 +38,7 @@ export function createNotificationsHandler(deps: Runtime): Handler {
       order by deliver_at desc`, callerRequest(request, requestId));
     const date = new Date().toISOString().slice(0, 10);
     if (query.format === "csv") {
-      const csv = stringify(rows.map((r) => EXPORT_COLUMNS.map((c) => {
-        const v = (r as Record<string, unknown>)[c];
-        return v instanceof Date ? v.toISOString() : v;
-      })), { header: true, columns: [...EXPORT_COLUMNS] });
+      const csv = toCsv(rows as unknown as Record<string, unknown>[], EXPORT_COLUMNS);
       return new Response(csv, {
         headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="notifications-${date}.csv"` },
       });

@@ -6,6 +6,7 @@
  *   POST /scheduling/bookings/:id/confirm                                confirm a hold
  *   POST /scheduling/bookings/:id/reschedule   { start, end }            atomic; 409 on a clash
  *   POST /scheduling/bookings/:id/cancel       { reason }
+ *   POST /scheduling/bookings/:id/respond      { response: accepted|declined }   a member attendee answers
  *   POST /scheduling/feeds           { label? }                          → 201 { feed, url } (the URL is shown once)
  *   GET  /scheduling/feeds/:token.ics                                    the iCalendar feed (the token is the credential)
  *
@@ -41,13 +42,16 @@ export const BookingRequest = z.object({
   notes: z.string().max(4000).optional(),
   hold: z.boolean().default(false),
   idempotency_key: z.string().min(8).max(200).optional(),
-  attendees: z.array(z.object({ email: z.email(), name: z.string().max(200).optional(), user_id: z.uuid().optional() }).strict()).max(20).default([]),
+  // A guest by email, or a member by user_id (their own address is used; they are asked to accept).
+  attendees: z.array(z.object({ email: z.email().optional(), name: z.string().max(200).optional(), user_id: z.uuid().optional() }).strict()
+    .refine((a) => a.email !== undefined || a.user_id !== undefined, { message: "give the attendee's email, or a member's user_id" })).max(20).default([]),
 }).strict().refine((b) => new Date(b.end) > new Date(b.start), { message: "end must be after start", path: ["end"] });
 
 export const RescheduleRequest = z.object({ start: Instant, end: Instant }).strict()
   .refine((b) => new Date(b.end) > new Date(b.start), { message: "end must be after start", path: ["end"] });
 export const CancelRequest = z.object({ reason: z.string().max(500).default("") }).strict();
 export const FeedRequest = z.object({ label: z.string().max(100).optional() }).strict();
+export const RespondRequest = z.object({ response: z.enum(["accepted", "declined"]) }).strict();
 
 const BOOKING_COLUMNS = "id, org_id, resource_id, lower(period) as start, upper(period) as end, status, hold_expires_at, title, notes, booked_by, idempotency_key, video_url, cancel_reason, created_at";
 
@@ -131,18 +135,21 @@ export function createSchedulingHandler(deps: SchedulingDeps): Handler {
       const start = new Date(body.start);
       const end = new Date(body.end);
       const { booking, replay } = await run(async (tx) => {
-        if (body.idempotency_key) {
-          const [existing] = await tx`select ${tx.unsafe(BOOKING_COLUMNS)} from public.bookings
-            where booked_by = auth.uid() and idempotency_key = ${body.idempotency_key}`;
-          if (existing) return { booking: existing, replay: true };
+        // A retry with the same key answers the first booking (200); the database decides what a
+        // replay is (per user and organization), here and again under the resource's lock.
+        const [earlier] = await tx`select ${tx.unsafe(BOOKING_COLUMNS)} from private.booking_replay(${body.resource_id}, ${body.idempotency_key ?? null}) as b
+          where b.id is not null`;
+        if (!earlier) {
+          const input = await availabilityInput(tx, body.resource_id, start, end);
+          if (!input) throw notFound(`Cannot book: no resource ${body.resource_id} you may see`);
+          if (!withinAvailability(input, start, end)) throw unprocessable("Cannot book: the time is outside the resource's availability");
         }
-        const input = await availabilityInput(tx, body.resource_id, start, end);
-        if (!input) throw notFound(`Cannot book: no resource ${body.resource_id} you may see`);
-        if (!withinAvailability(input, start, end)) throw unprocessable("Cannot book: the time is outside the resource's availability");
-        const [row] = await tx`select ${tx.unsafe(BOOKING_COLUMNS)} from private.create_booking(${body.resource_id}, ${start}, ${end},
-          ${body.title ?? null}, ${body.notes ?? null}, ${body.hold}, ${body.idempotency_key ?? null}, ${deps.video()},
-          ${tx.json(body.attendees)}::jsonb) as b`;
-        return { booking: row, replay: false };
+        const [row] = await tx`select ${tx.unsafe(BOOKING_COLUMNS)}, replayed from (
+          select (r.booking).*, r.replayed from private.book_resource(${body.resource_id}, ${start}, ${end},
+            ${body.title ?? null}, ${body.notes ?? null}, ${body.hold}, ${body.idempotency_key ?? null}, ${deps.video()},
+            ${tx.json(body.attendees)}::jsonb) r) as b`;
+        const { replayed, ...booking } = row!;
+        return { booking, replay: replayed as boolean };
       });
       return json({ booking }, { status: replay ? 200 : 201 });
     }
@@ -165,6 +172,11 @@ export function createSchedulingHandler(deps: SchedulingDeps): Handler {
           return tx`select ${tx.unsafe(BOOKING_COLUMNS)} from private.reschedule_booking(${bookingId}, ${new Date(body.start)}, ${new Date(body.end)}) as b`;
         });
         return json({ booking });
+      }
+      if (action === "respond") {
+        const { response } = await readJson(request, RespondRequest);
+        const [attendee] = await run((tx) => tx`select booking_id, user_id, email, name, response from private.respond_to_booking(${bookingId}, ${response})`);
+        return json({ attendee });
       }
       if (action === "cancel") {
         const { reason } = await readJson(request, CancelRequest);

@@ -104,7 +104,39 @@ export async function initCluster(cluster: Cluster): Promise<void> {
   if (result.code !== 0) throw new FatalError(`initdb failed: ${result.stderr.trim()}`);
 }
 
-export async function startCluster(cluster: Cluster): Promise<void> {
+/**
+ * How a cluster treats acknowledged commits. `durable` (the default: npm start's database, the
+ * benchmarks) keeps PostgreSQL's defaults, so a commit that was answered survives a crash of the
+ * server or the machine. `throwaway` (npm test's clusters only, rebuilt every run) skips fsync,
+ * full-page writes and the wait for the commit record, trading exactly that guarantee for speed.
+ */
+export type Durability = "durable" | "throwaway";
+
+export const THROWAWAY_SETTINGS = ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"];
+
+/** Whether a pid is a running process (a zombie — dead, not yet reaped by its parent — is not). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const status = existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, "utf8") : "";
+  return !/^State:\s+Z/m.test(status);
+}
+
+/**
+ * After a crash the lock file names a postmaster that is gone; where the container's init does not
+ * reap it, it lingers as a zombie whose pid still "exists", and PostgreSQL would refuse to start
+ * forever. A lock file whose process is dead or a zombie is stale: remove it.
+ */
+function clearStaleLock(cluster: Cluster): void {
+  const pid = clusterPid(cluster);
+  if (pid !== null && !running(pid)) rmSync(join(cluster.dataDir, "postmaster.pid"), { force: true });
+}
+
+export async function startCluster(cluster: Cluster, durability: Durability = "durable"): Promise<void> {
+  clearStaleLock(cluster);
   const options = [
     `-p ${cluster.port}`,
     "-c listen_addresses=127.0.0.1",
@@ -117,12 +149,18 @@ export async function startCluster(cluster: Cluster): Promise<void> {
     "-c max_worker_processes=16",
     "-c wal_level=logical",
     "-c max_connections=200",
-    "-c fsync=off",
-    "-c synchronous_commit=off",
-    "-c full_page_writes=off",
+    ...(durability === "throwaway" ? THROWAWAY_SETTINGS : ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]),
     "-c timezone=UTC",
   ].join(" ");
-  const result = await asServerUser(pgBin("pg_ctl"), ["-D", cluster.dataDir, "-l", cluster.logFile, "-o", options, "-w", "-t", "60", "start"]);
+  let result = await asServerUser(pgBin("pg_ctl"), ["-D", cluster.dataDir, "-l", cluster.logFile, "-o", options, "-w", "-t", "60", "start"]);
+  // Right after a crash the dead server's processes may still hold its shared memory for a moment.
+  for (let attempt = 0; result.code !== 0 && attempt < 25; attempt++) {
+    const log = existsSync(cluster.logFile) ? readFileSync(cluster.logFile, "utf8").slice(-2000) : "";
+    if (!/shared memory block is still in use|lock file "postmaster.pid" already exists/.test(log)) break;
+    await new Promise((r) => setTimeout(r, 200));
+    clearStaleLock(cluster);
+    result = await asServerUser(pgBin("pg_ctl"), ["-D", cluster.dataDir, "-l", cluster.logFile, "-o", options, "-w", "-t", "60", "start"]);
+  }
   if (result.code !== 0) {
     const tail = existsSync(cluster.logFile) ? readFileSync(cluster.logFile, "utf8").trim().split("\n").slice(-3).join(" | ") : "";
     throw new FatalError(`PostgreSQL did not start on port ${cluster.port}: ${result.stderr.trim() || result.stdout.trim()} ${tail}`);

@@ -44,11 +44,13 @@ export function readConfig(path = join(root, "supabase", "config.toml")): Projec
         entrypoint: resolve(root, "supabase", entrypoint),
       };
     });
+  // GROUNDWORK_*_PORT override config.toml's ports, e.g. to run a second native stack beside the first.
+  const port = (name: string, fallback: unknown) => Number(process.env[name] || fallback);
   return {
-    apiPort: Number(api.port ?? 54321),
-    dbPort: Number(db.port ?? 54322),
-    mailWebPort: Number(smtp.port ?? 54324),
-    mailSmtpPort: Number(smtp.smtp_port ?? 54325),
+    apiPort: port("GROUNDWORK_API_PORT", api.port ?? 54321),
+    dbPort: port("GROUNDWORK_DB_PORT", db.port ?? 54322),
+    mailWebPort: port("GROUNDWORK_MAIL_WEB_PORT", smtp.port ?? 54324),
+    mailSmtpPort: port("GROUNDWORK_MAIL_SMTP_PORT", smtp.smtp_port ?? 54325),
     schemas: Array.isArray(api.schemas) ? api.schemas.map(String) : ["public"],
     jwtExpiry: Number(auth.jwt_expiry ?? 3600),
     functions,

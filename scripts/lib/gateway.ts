@@ -8,15 +8,17 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { authenticate, createVerifier, type Verifier } from "../../functions/_shared/auth.ts";
 import { errorBody, HttpError, toHttpError } from "../../functions/_shared/errors.ts";
 import { CORS_HEADERS, requestIdOf } from "../../functions/_shared/http.ts";
 import type { FunctionConfig } from "./config.ts";
 import { bin, root } from "./paths.ts";
-import { freePort, waitForPort } from "./proc.ts";
 
 export interface GatewayOptions {
+  /** The port to listen on; 0 lets the system choose (the chosen port is Gateway.port). */
   port: number;
   functions: FunctionConfig[];
   /** Environment given to every function (SUPABASE_URL, SUPABASE_DB_URL, keys, ...). */
@@ -28,10 +30,17 @@ export interface GatewayOptions {
 
 interface Worker {
   config: FunctionConfig;
-  port: number;
+  /** The port the function's Deno process reported on its ready line (undefined while it starts). */
+  port?: number;
   child?: ChildProcess;
   stopping: boolean;
 }
+
+/** The gateway process's ready line (followed by its port), printed once every function listens. */
+export const GATEWAY_READY = "groundwork gateway ready on port";
+
+/** What a function process prints once its server listens (scripts/deno-serve-shim.ts). */
+const READY_KEY = "groundwork_function_ready";
 
 export interface Gateway {
   port: number;
@@ -48,7 +57,12 @@ const UNSUPPORTED: Record<string, string> = {
   graphql: "the GraphQL API",
 };
 
-function startWorker(worker: Worker, options: GatewayOptions): void {
+/**
+ * Starts a function's Deno process on a port it picks itself; resolves with that port once the
+ * process reports it, rejects if the process exits first. A process that dies later is restarted.
+ */
+function startWorker(worker: Worker, options: GatewayOptions): Promise<number> {
+  worker.port = undefined;
   const child = spawn(
     bin("deno"),
     [
@@ -58,15 +72,33 @@ function startWorker(worker: Worker, options: GatewayOptions): void {
     ],
     {
       cwd: root,
-      env: { ...process.env, ...options.env, GROUNDWORK_FUNCTION_PORT: String(worker.port), GROUNDWORK_FUNCTION_NAME: worker.config.name },
-      stdio: options.quiet ? "ignore" : ["ignore", "inherit", "inherit"],
+      env: { ...process.env, ...options.env, GROUNDWORK_FUNCTION_PORT: "0", GROUNDWORK_FUNCTION_NAME: worker.config.name },
+      stdio: ["ignore", "pipe", options.quiet ? "ignore" : "inherit"],
     },
   );
   worker.child = child;
-  child.on("exit", (code, signal) => {
-    if (worker.stopping) return;
-    console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", message: "function process exited; restarting", function: worker.config.name, code, signal }));
-    setTimeout(() => !worker.stopping && startWorker(worker, options), 1000);
+  return new Promise<number>((resolvePromise, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes(READY_KEY)) {
+        try {
+          const port = (JSON.parse(line) as Record<string, unknown>)[READY_KEY];
+          if (typeof port === "number") {
+            worker.port = port;
+            return resolvePromise(port);
+          }
+        } catch {
+          // not our line: pass it on
+        }
+      }
+      if (!options.quiet) process.stdout.write(`${line}\n`);
+    });
+    child.on("exit", (code, signal) => {
+      worker.port = undefined;
+      reject(new Error(`function ${worker.config.name} exited before it listened (code ${code}, signal ${signal})`));
+      if (worker.stopping) return;
+      console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", message: "function process exited; restarting", function: worker.config.name, code, signal }));
+      setTimeout(() => !worker.stopping && startWorker(worker, options).catch(() => {}), 1000);
+    });
   });
 }
 
@@ -98,6 +130,9 @@ async function route(req: IncomingMessage, res: ServerResponse, workers: Map<str
   }
   const worker = workers.get(name);
   if (!worker) return sendError(res, new HttpError(404, "not_found", `There is no function named ${name}`), requestId);
+  if (worker.port === undefined) {
+    return sendError(res, new HttpError(503, "function_unavailable", `The function ${name} is starting; try again in a moment`, undefined, { "retry-after": "1" }), requestId);
+  }
   if (req.method === "OPTIONS") {
     res.writeHead(204, { ...CORS_HEADERS, "x-request-id": requestId });
     return void res.end();
@@ -128,31 +163,39 @@ async function route(req: IncomingMessage, res: ServerResponse, workers: Map<str
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const verify = createVerifier({ secret: options.jwtSecret });
   const workers = new Map<string, Worker>();
-  for (const config of options.functions) {
-    workers.set(config.name, { config, port: await freePort(), stopping: false });
-  }
-  for (const worker of workers.values()) startWorker(worker, options);
+  for (const config of options.functions) workers.set(config.name, { config, stopping: false });
   const server: Server = createServer((req, res) => {
     route(req, res, workers, verify).catch((error) => {
       if (!res.headersSent) sendError(res, toHttpError(error), "gateway");
     });
   });
-  // Listen only once every function answers, so an open gateway port means a ready stack.
   try {
-    await Promise.all([...workers.values()].map((w) => waitForPort(w.port, `function ${w.config.name}`, 60_000)));
+    // The gateway binds its own port (0: any free one) before anything learns it, so no other
+    // process can take it in between; functions are told the URL they are served at.
     await new Promise<void>((resolvePromise, reject) => {
       server.once("error", reject);
       server.listen(options.port, "127.0.0.1", resolvePromise);
     });
+    const port = (server.address() as AddressInfo).port;
+    const env = options.port === 0 || !options.env.SUPABASE_URL ? { ...options.env, SUPABASE_URL: `http://127.0.0.1:${port}` } : options.env;
+    await Promise.all([...workers.values()].map((worker) => withTimeout(startWorker(worker, { ...options, env }), 60_000, `function ${worker.config.name}`)));
+    return {
+      port,
+      pids: () => Object.fromEntries([...workers].map(([name, w]) => [name, w.child?.pid])),
+      close: () => closeAll(server, workers),
+    };
   } catch (error) {
     await closeAll(server, workers);
     throw error;
   }
-  return {
-    port: options.port,
-    pids: () => Object.fromEntries([...workers].map(([name, w]) => [name, w.child?.pid])),
-    close: () => closeAll(server, workers),
-  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not report ready within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function closeAll(server: Server, workers: Map<string, Worker>): Promise<void> {

@@ -4,9 +4,10 @@
  * `npm test` runs them as its own children.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { FunctionConfig } from "./config.ts";
+import { GATEWAY_READY } from "./gateway.ts";
 import { FatalError } from "./log.ts";
 import { bin, root } from "./paths.ts";
 import { waitForPort } from "./proc.ts";
@@ -59,24 +60,57 @@ export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPo
   };
 }
 
+export interface GatewayProcess {
+  child: ChildProcess;
+  /** The port the gateway bound (the one asked for, or the free one it chose for 0). */
+  port: number;
+}
+
+/** Bytes appended to a file since an offset (the gateway's log, read for its ready line). */
+function readFrom(file: string, offset: number): string {
+  if (!existsSync(file)) return "";
+  const size = statSync(file).size;
+  if (size <= offset) return "";
+  const buffer = Buffer.alloc(size - offset);
+  const fd = openSync(file, "r");
+  try {
+    readSync(fd, buffer, 0, buffer.length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString("utf8");
+}
+
+/**
+ * Starts the gateway process and waits for its ready line (which names the port it bound); fails
+ * at once if the process exits first. Readiness never rests on "something answers on the port".
+ */
 export async function startGatewayProcess(
   port: number,
   functions: FunctionConfig[],
   env: Record<string, string>,
-  options: ServiceOptions & { wakeDispatcher?: boolean },
-): Promise<ChildProcess> {
+  options: ServiceOptions & { wakeDispatcher?: boolean; timeoutMs?: number },
+): Promise<GatewayProcess> {
   const config = JSON.stringify({ port, functions, env, jwtSecret: LOCAL_JWT_SECRET, quiet: false, wakeDispatcher: options.wakeDispatcher ?? false });
+  const log = join(options.logDir, "functions.log");
+  const offset = existsSync(log) ? statSync(log).size : 0;
   const child = launch("functions", process.execPath, ["--import", "tsx", join(root, "scripts", "gateway.ts")],
     { ...process.env, GROUNDWORK_GATEWAY: config }, options);
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  try {
-    await waitForPort(port, "the functions gateway", 90_000);
-  } catch (error) {
-    if (exited) throw new FatalError(`The functions gateway stopped while starting: see ${join(options.logDir, "functions.log")}.`);
-    throw error;
+  let exit: string | undefined;
+  child.once("exit", (code, signal) => (exit = `code ${code}, signal ${signal}`));
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  const ready = new RegExp(`^${GATEWAY_READY} (\\d+)$`, "m");
+  while (Date.now() < deadline) {
+    const match = ready.exec(readFrom(log, offset));
+    if (match) return { child, port: Number(match[1]) };
+    if (exit) {
+      const tail = readFrom(log, offset).trim().split("\n").slice(-3).join(" | ");
+      throw new FatalError(`The functions gateway stopped while starting (${exit}): ${tail || `see ${log}`}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return child;
+  if (child.pid) stopProcessGroup(child.pid);
+  throw new FatalError(`The functions gateway did not report ready within ${(options.timeoutMs ?? 90_000) / 1000}s: see ${log}.`);
 }
 
 /** Stops a service and everything in its process group. */

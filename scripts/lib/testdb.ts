@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDatabase, clusterAt, initCluster, prepareClusterHome, removeCluster, startCluster, stopCluster, type Cluster } from "./cluster.ts";
+import { buildDatabase, clusterAt, initCluster, prepareClusterHome, removeCluster, startCluster, stopCluster, type Cluster, type Durability } from "./cluster.ts";
 import { freePort } from "./proc.ts";
 
 export interface ThrowawayCluster {
@@ -11,7 +11,11 @@ export interface ThrowawayCluster {
   dispose(): Promise<void>;
 }
 
-export async function throwawayCluster(schemas: string[], options: { seed: boolean }): Promise<ThrowawayCluster> {
+/**
+ * A cluster for one run, removed by dispose(). Throwaway durability (no fsync) unless asked:
+ * benchmarks and crash tests ask for a durable one.
+ */
+export async function throwawayCluster(schemas: string[], options: { seed: boolean; durability?: Durability }): Promise<ThrowawayCluster> {
   const home = await prepareClusterHome(mkdtempSync(join(tmpdir(), "groundwork-test-")));
   const cluster = clusterAt(join(home, "data"), await freePort());
   const dispose = async () => {
@@ -21,7 +25,7 @@ export async function throwawayCluster(schemas: string[], options: { seed: boole
   };
   try {
     await initCluster(cluster);
-    await startCluster(cluster);
+    await startCluster(cluster, options.durability ?? "throwaway");
     await buildDatabase(cluster, schemas, options);
   } catch (error) {
     await dispose();

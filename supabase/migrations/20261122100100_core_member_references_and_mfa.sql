@@ -337,7 +337,7 @@ revoke all on function private.audit_hidden_tables() from public;
 grant execute on function private.audit_hidden_tables() to authenticated, service_role;
 
 drop policy "Members with core.audit.read read their organization's audit trail" on audit.log;
-create policy "Members with core.audit.read read the history of what they may read" on audit.log
+create policy "Audit readers read the history of what they may read" on audit.log
   for select to authenticated
   using (org_id in (select private.org_ids_with('core.audit.read'))
          and (org_id::text || ':' || table_schema || '.' || table_name) not in (select private.audit_hidden_tables()));

@@ -1,7 +1,7 @@
 -- Whoever grants a role holds every permission of that role, at least as far: rank alone is not
 -- enough (legal and hr share a rank; only legal approves contracts).
 begin;
-select plan(10);
+select plan(12);
 
 select tests.create_user(e) from unnest(array['own@rg.test', 'adm@rg.test', 'hr@rg.test', 'mem@rg.test', 'cus@rg.test']) e;
 create temp table ids as select tests.create_org('rg-a', tests.user_id('own@rg.test')) as a;
@@ -51,6 +51,16 @@ update public.members set role_id = tests.role_id((select a from ids), 'hr') whe
 select tests.act_as('adm@rg.test');
 select throws_ok($$ select private.resend_invitation((select id from public.invitations where email = 'later@rg.test'), repeat('y', 43), 'https://app.test/accept') $$,
   '42501', null, 'resending re-checks that the inviter may still grant the role');
+
+-- Renaming a role answers about what was asked, not a rank that did not change.
+select tests.act_as('own@rg.test');
+select lives_ok($$ update public.roles set name = 'Proprietor' where org_id = (select a from ids) and key = 'owner' $$, 'the owner renames the owner role');
+select tests.act_as('adm@rg.test');
+select tests.act_as_postgres();
+update public.members set role_id = tests.role_id((select a from ids), 'admin') where user_id = tests.user_id('adm@rg.test');
+select tests.act_as('adm@rg.test');
+select throws_ok($$ update public.roles set name = 'Boss' where org_id = (select a from ids) and key = 'owner' $$,
+  '42501', 'Cannot change role owner: it ranks above your own (80)', 'an admin renaming the owner role hears that the role ranks above theirs');
 
 select tests.act_as('hr@rg.test');
 select ok(cardinality(private.role_permissions_beyond_caller((select a from ids), tests.role_id((select a from ids), 'manager'))) > 0,

@@ -114,6 +114,22 @@ describe("upload and confirm", () => {
     expect((await sql`select current_version from public.documents where id = ${doc}`)[0]!.current_version).toBe(0);
   });
 
+  it("refuses to confirm what it cannot verify: an empty body from Storage rejects the upload", async () => {
+    const doc = await newDocument(owner);
+    const version = (await (await call(owner, `/${doc}/uploads`, { file_name: "a.pdf", size_bytes: pdf.byteLength, mime_type: "application/pdf" })).json()).version;
+    await uploadAs(owner, version.storage_path, pdf);
+    storage.emptyDownloads = true;
+    try {
+      const response = await call(owner, `/${doc}/uploads/${version.id}/confirm`, { sha256: sha(pdf) });
+      expect(response.status).toBe(422);
+      expect((await response.json()).error).toMatchObject({ code: "upload_rejected", details: { reason: "size_mismatch" } });
+    } finally {
+      storage.emptyDownloads = false;
+    }
+    expect(await versions(doc)).toEqual([{ version: 1, status: "rejected" }]);
+    expect((await sql`select current_version from public.documents where id = ${doc}`)[0]!.current_version).toBe(0);
+  });
+
   it("deletes and restores a document", async () => {
     const doc = await newDocument(owner);
     const deleted = await call(owner, `/${doc}/delete`);

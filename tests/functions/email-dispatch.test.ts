@@ -183,16 +183,15 @@ describe("a dispatcher killed mid-batch (a real second process)", () => {
         }, 300);
       },
     });
-    const port = await freePort();
     gateway = await startGateway({
-      port, jwtSecret: LOCAL_JWT_SECRET, quiet: true,
+      port: 0, jwtSecret: LOCAL_JWT_SECRET, quiet: true,
       functions: [{ name: "email-dispatch", verifyJwt: false, entrypoint: join(root, "functions", "email-dispatch", "index.ts") }],
       env: {
-        SUPABASE_URL: `http://127.0.0.1:${port}`, SUPABASE_DB_URL: testEnv.dbUrl, SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+        SUPABASE_DB_URL: testEnv.dbUrl, SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
         SMTP_HOST: "127.0.0.1", SMTP_PORT: String(server.port), DISPATCH_SECRET: secret,
       },
     });
-    base = `http://127.0.0.1:${port}/functions/v1/email-dispatch`;
+    base = `http://127.0.0.1:${gateway.port}/functions/v1/email-dispatch`;
   }, 90_000);
   afterAll(async () => {
     await gateway?.close();

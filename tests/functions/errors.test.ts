@@ -54,6 +54,14 @@ describe("Postgres errors map to statuses by SQLSTATE", () => {
     expect(toHttpError(error)).toMatchObject({ status: 503, code: "database_unavailable" });
   });
 
+  it("explains a NUL byte PostgreSQL refuses instead of passing on its raw text", async () => {
+    const sql = testDb();
+    const error = fromPostgresError(await pgError(sql, "select convert_from('\\x6100'::bytea, 'UTF8')"));
+    expect(error).toMatchObject({ status: 422, code: "validation_failed", message: "Cannot store the text: it contains the NUL character (\\u0000)" });
+    const inJson = fromPostgresError(await pgError(sql, "select '{\"a\": \"\\u0000\"}'::jsonb"));
+    expect(inJson).toMatchObject({ status: 422, message: "Cannot store the text: it contains the NUL character (\\u0000)" });
+  });
+
   it("hides anything unexpected behind a 500 with a generic message", () => {
     const error = toHttpError(new TypeError("secret internal detail at /srv/x.ts:12"));
     expect(error.status).toBe(500);

@@ -1,8 +1,11 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { startGateway, type Gateway } from "../../scripts/lib/gateway.ts";
+import { startGatewayProcess } from "../../scripts/lib/services.ts";
 import { root } from "../../scripts/lib/paths.ts";
-import { freePort } from "../../scripts/lib/proc.ts";
 import { accessToken, apiKey, LOCAL_JWT_SECRET } from "../../scripts/lib/tokens.ts";
 import { testEnv } from "../helpers/env.ts";
 
@@ -12,10 +15,9 @@ let gateway: Gateway;
 let base: string;
 
 beforeAll(async () => {
-  const port = await freePort();
   const entrypoint = join(root, "functions", "health", "index.ts");
   gateway = await startGateway({
-    port,
+    port: 0,
     jwtSecret: LOCAL_JWT_SECRET,
     quiet: true,
     functions: [
@@ -23,12 +25,11 @@ beforeAll(async () => {
       { name: "guarded", verifyJwt: true, entrypoint },
     ],
     env: {
-      SUPABASE_URL: `http://127.0.0.1:${port}`,
       SUPABASE_DB_URL: testEnv.dbUrl,
       SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
     },
   });
-  base = `http://127.0.0.1:${port}`;
+  base = `http://127.0.0.1:${gateway.port}`;
 }, 90_000);
 afterAll(() => gateway?.close());
 
@@ -101,4 +102,24 @@ describe("the native functions gateway", () => {
     expect(status).toBe(200);
     expect(gateway.pids().health).not.toBe(before);
   });
+
+  it("binds the port it was given as 0 itself and reports it (no pick-then-bind race)", async () => {
+    expect(gateway.port).toBeGreaterThan(0);
+    expect((await fetch(`${base}/functions/v1/health`)).status).toBe(200);
+  });
+
+  it("fails fast, naming the cause, when its port is taken by another process", async () => {
+    const squatter = createServer((socket) => socket.end("not a gateway\n"));
+    await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
+    const taken = (squatter.address() as { port: number }).port;
+    try {
+      await expect(startGateway({ port: taken, jwtSecret: LOCAL_JWT_SECRET, quiet: true, functions: [], env: {} })).rejects.toThrow(/EADDRINUSE/);
+      const started = Date.now();
+      const logDir = mkdtempSync(join(tmpdir(), "groundwork-gateway-"));
+      await expect(startGatewayProcess(taken, [], {}, { logDir })).rejects.toThrow(/stopped while starting/);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      squatter.close();
+    }
+  }, 30_000);
 });

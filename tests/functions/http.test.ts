@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { conflict } from "../../functions/_shared/errors.ts";
 import { createHandler, json, readJson, readQuery } from "../../functions/_shared/http.ts";
-import { logSink } from "../../functions/_shared/log.ts";
+import { logSink, redactFields, redactPath } from "../../functions/_shared/log.ts";
 
 const Body = z.object({ name: z.string().min(1), seats: z.number().int().positive() });
 
@@ -129,5 +129,38 @@ describe("createHandler", () => {
     expect(text).not.toMatch(/hunter2/);
     const logged = lines.map((l) => JSON.parse(l)).find((l) => l.level === "error");
     expect(logged).toMatchObject({ error_message: "database password is hunter2", request_id: response.headers.get("x-request-id") });
+  });
+});
+
+describe("NUL characters (PostgreSQL text cannot hold them)", () => {
+  it("answers 422 naming the field, before anything reaches the database", async () => {
+    const response = await post(JSON.stringify({ name: "Ops\u0000", seats: 3 }));
+    expect(response.status).toBe(422);
+    const { error } = await response.json();
+    expect(error.message).toBe("Cannot accept the request body: text may not contain the NUL character (\\u0000)");
+    expect(error.details).toEqual([{ path: "name", message: "contains a NUL character" }]);
+  });
+  it("in the query string too", async () => {
+    const response = await handler(new Request("http://local/functions/v1/probe?page=1%00"));
+    expect(response.status).toBe(422);
+  });
+});
+
+describe("logs hold no secrets", () => {
+  it("redacts token-like path segments but keeps ids and names", () => {
+    const token = "Zq3xR8kP0wLm2VbN7cTy5uHs9JdFgAeQ1oIiKlMnBvC";
+    expect(redactPath(`/functions/v1/scheduling/feeds/${token}.ics`)).toBe("/functions/v1/scheduling/feeds/[redacted].ics");
+    expect(redactPath("/functions/v1/documents/8b9f0c1e-1d2a-4c3b-9a8e-123456789abc/uploads")).toBe("/functions/v1/documents/8b9f0c1e-1d2a-4c3b-9a8e-123456789abc/uploads");
+    expect(redactPath("/functions/v1/documents-purge")).toBe("/functions/v1/documents-purge");
+  });
+  it("replaces fields named like a secret", () => {
+    expect(redactFields({ token: "abc", authorization: "Bearer x", api_key: "k", dispatch_secret: "s", status: 200 }))
+      .toEqual({ token: "[redacted]", authorization: "[redacted]", api_key: "[redacted]", dispatch_secret: "[redacted]", status: 200 });
+  });
+  it("writes the request line with the path redacted", async () => {
+    const token = "Zq3xR8kP0wLm2VbN7cTy5uHs9JdFgAeQ1oIiKlMnBvC";
+    await handler(new Request(`http://local/functions/v1/probe/feeds/${token}.ics?page=1`));
+    expect(lines.join("\n")).not.toContain(token);
+    expect(lines.some((l) => JSON.parse(l).path === "/functions/v1/probe/feeds/[redacted].ics")).toBe(true);
   });
 });

@@ -41,6 +41,8 @@ describe("notify → email", () => {
       insert into public.invitations (org_id, email, role_id, token_hash, expires_at, invited_by)
       select ${org!.id}, ${invitee.email}, id, encode(extensions.digest('x', 'sha256'), 'hex'), now() + interval '1 day', ${inviter.id}
       from public.roles where org_id = ${org!.id} and key = 'viewer'`;
+    // As private.accept_invitation does: the invitee becomes a member, then the invitation is accepted by them.
+    await sql`insert into public.members (org_id, user_id, role_id) select ${org!.id}, ${invitee.id}, id from public.roles where org_id = ${org!.id} and key = 'viewer'`;
     await sql`update public.invitations set status = 'accepted', responded_at = now(), accepted_by = ${invitee.id} where org_id = ${org!.id}`;
     const [note] = await sql`select type, title from public.notifications where user_id = ${inviter.id}`;
     expect(note).toEqual({ type: "core.invitation_accepted", title: `${invitee.email} accepted your invitation` });
@@ -65,6 +67,19 @@ describe("export", () => {
     const rows = parse(await asCsv.text(), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ title: 'Hello, "world"', body: "line one\nline two", type: "core.test" });
+  });
+
+  it("neutralises formula cells in the CSV (OWASP): =, +, -, @, tab and CR lead to text, not a formula", async () => {
+    const me = await createUser(sql);
+    const evil = ['=HYPERLINK("http://evil.test","Click")', "+1+1", "-2+3", "@SUM(A1)", "\tTabbed", "\rReturned"];
+    for (const title of evil) await sql`select private.notify(${me.id}, 'core.test', ${title}, ${title}, null, '{}', null, 'urgent')`;
+    const asCsv = await fetch(exportUrl("?format=csv"), { headers: { authorization: `Bearer ${await tokenFor(me)}` } });
+    const rows = parse(await asCsv.text(), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.title).sort()).toEqual(evil.map((t) => `'${t}`).sort());
+    expect(rows.every((r) => r.body!.startsWith("'"))).toBe(true);
+    // JSON keeps the text as it is: only spreadsheets evaluate formulas.
+    const { notifications } = await (await fetch(exportUrl("?format=json"), { headers: { authorization: `Bearer ${await tokenFor(me)}` } })).json();
+    expect(notifications.map((n: { title: string }) => n.title).sort()).toEqual([...evil].sort());
   });
 
   it("answers 422 to a bad format, 401 to anon and no token, 404 elsewhere", async () => {

@@ -11,6 +11,8 @@ export interface StorageServer {
   url: string;
   objects: Map<string, Uint8Array>;
   requests: { method: string; path: string; body: unknown }[];
+  /** When true, downloads answer 200 with an empty body (a Storage hiccup a confirm must not trust). */
+  emptyDownloads: boolean;
   violations: string[];
   /** Answer every request with this status until cleared (a Storage outage). */
   failWith: number | null;
@@ -26,7 +28,7 @@ function read(req: IncomingMessage): Promise<Buffer> {
 }
 
 export async function startStorageServer(serviceKey: string): Promise<StorageServer> {
-  const state: StorageServer = { url: "", objects: new Map(), requests: [], violations: [], failWith: null, close: async () => {} };
+  const state: StorageServer = { url: "", objects: new Map(), requests: [], violations: [], failWith: null, emptyDownloads: false, close: async () => {} };
   const server: Server = createServer(async (req, res) => {
     const raw = await read(req);
     const url = new URL(req.url ?? "/", "http://storage");
@@ -48,6 +50,7 @@ export async function startStorageServer(serviceKey: string): Promise<StorageSer
     if (req.method === "GET" && (match = /^\/storage\/v1\/object\/([^/]+)\/(.+)$/.exec(path))) {
       const bytes = state.objects.get(`${match[1]}/${match[2]}`);
       if (!bytes) return reply(400, { statusCode: "404", error: "not_found", message: "Object not found" });
+      if (state.emptyDownloads) return res.writeHead(200, { "content-type": "application/octet-stream" }).end();
       return res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.from(bytes));
     }
     if (req.method === "DELETE" && (match = /^\/storage\/v1\/object\/([^/]+)$/.exec(path))) {

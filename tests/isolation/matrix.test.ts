@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { advisorFailures, advisorFindings } from "../../scripts/lib/gates.ts";
 import { testDb } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
-import { coverage, describeMismatches, runSpec, type TableSpec } from "./matrix.ts";
+import { coverage, describeMismatches, runLockout, runSpec, type TableSpec } from "./matrix.ts";
 import { buildWorld, specs, type MatrixWorld } from "./specs.ts";
 import type { Tx } from "../../functions/_shared/db.ts";
 import type { World } from "./matrix.ts";
@@ -45,6 +45,38 @@ describe("isolation matrix", () => {
   for (const spec of specs) {
     it(`${spec.table}: every actor gets exactly the expected outcome`, async () => {
       const mismatches = await runSpec(sql, buildWorld, spec);
+      expect(mismatches, describeMismatches(mismatches)).toEqual([]);
+    });
+  }
+});
+
+// Organizations requiring MFA: an aal1 session of any member reaches none of the organization's
+// rows in any table carrying org_id (only their own membership, and invitations to their own
+// address, stay readable so the app can tell them MFA is required).
+describe("MFA lockout over every organization table", () => {
+  // Own membership and invitations to one's own address stay readable by design (core_mfa tests them);
+  // the matrix's notification rows are personal (no organization), and org notifications are hidden
+  // at aal1 as tests/db/core_mfa_everywhere.test.sql checks.
+  const EXEMPT_OWN = new Set(["public.members", "public.invitations", "public.notifications"]);
+  it("lists the organization tables it checks", async () => {
+    const withOrg = await sql<{ name: string }[]>`
+      select table_schema || '.' || table_name as name from information_schema.columns
+      where column_name = 'org_id' and table_schema = any (string_to_array(replace(current_setting('pgrst.db_schemas', true), ' ', ''), ','))
+        and (table_schema || '.' || table_name) in (select table_schema || '.' || table_name from information_schema.tables where table_type = 'BASE TABLE')`;
+    const specified = new Set(specs.map((s) => s.table));
+    expect(withOrg.map((r) => r.name).filter((n) => !specified.has(n))).toEqual([]);
+    expect(withOrg.length).toBeGreaterThanOrEqual(20);
+  });
+  for (const spec of specs) {
+    it(`${spec.table}: nothing at aal1 once organization A requires MFA`, async ({ skip }) => {
+      const [probe] = await sql<{ has_org: boolean }[]>`
+        select exists (select 1 from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
+                       where c.table_schema || '.' || c.table_name = ${spec.table} and c.column_name = 'org_id' and t.table_type = 'BASE TABLE') as has_org`;
+      if (!probe?.has_org || EXEMPT_OWN.has(spec.table)) skip();
+      const mismatches = await runLockout(sql, buildWorld, spec,
+        async (tx, world) => void await tx`update public.organizations set require_mfa = true where id = ${world.a.id}`,
+        // The owner reaches everything, a manager their department, a member their own rows: every scope.
+        ["owner", "manager", "member"]);
       expect(mismatches, describeMismatches(mismatches)).toEqual([]);
     });
   }

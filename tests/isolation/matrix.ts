@@ -171,6 +171,48 @@ export async function runSpec<W extends World>(sql: Sql, buildWorld: (tx: Tx) =>
   return mismatches;
 }
 
+/**
+ * The same attempts on one spec after its world made a tenant require MFA (lock), with each listed
+ * actor's session at aal1: every operation must touch nothing. Returns what was touched.
+ */
+export async function runLockout<W extends World>(
+  sql: Sql, buildWorld: (tx: Tx) => Promise<W>, spec: TableSpec<W>, lock: (tx: Tx, world: W) => Promise<void>, actorNames: string[],
+): Promise<Mismatch[]> {
+  const mismatches: Mismatch[] = [];
+  const [schema, name] = spec.table.split(".") as [string, string];
+  const key = spec.key ?? "id";
+  for (const actorName of actorNames) {
+    await sql.begin(async (tx) => {
+      const world = await buildWorld(tx);
+      const actor = world.actors.find((a) => a.name === actorName)!;
+      const rows = await spec.rows(tx, world, actor);
+      const inserts = spec.insert?.(world, actor) ?? { own: null, other: null };
+      await lock(tx, world);
+      const aal1: Actor = { ...actor, claims: { ...actor.claims, aal: "aal1" } };
+      const column = spec.updateColumn ?? key;
+      const tries: [Operation, Query | null][] = [
+        ["select", rows.own === null ? null : (sp) => sp`select 1 from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${rows.own}`],
+        ["insert", inserts.own === null ? null : (sp) => sp`insert into ${sp(schema)}.${sp(name)} ${sp(inserts.own!)}`],
+        ["update", rows.own === null ? null : (sp) => sp`update ${sp(schema)}.${sp(name)} set ${sp(column)} = ${sp(column)} where ${sp(key)} = ${rows.own}`],
+        ["delete", rows.own === null ? null : (sp) => sp`delete from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${rows.own}`],
+      ];
+      for (const [op, query] of tries) {
+        if (!query) continue;
+        const result = await attempt(tx, aal1, query).catch((error: Error & { code?: string }) => {
+          // A write refused by a constraint or trigger touched nothing either.
+          if (/^(23|22|P0|GW)/.test(error.code ?? "")) return { ok: false };
+          throw error;
+        });
+        if (result.ok) mismatches.push({ table: spec.table, actor: actorName, operation: op, expected: "none", actual: "own", note: "at aal1 in an organization requiring MFA" });
+      }
+      throw new Rollback();
+    }).catch((error: unknown) => {
+      if (!(error instanceof Rollback)) throw error;
+    });
+  }
+  return mismatches;
+}
+
 export function describeMismatches(mismatches: Mismatch[]): string {
   return mismatches
     .map((m) => `${m.table} · ${m.operation} · ${m.actor}: expected ${m.expected}, got ${m.actual}${m.note ? ` (${m.note})` : ""}`)

@@ -26,6 +26,14 @@ function expectations(table: Partial<Record<ActorName, string>>): Expectations {
 }
 
 
+/**
+ * The actor as the owner of a row in organization A, when they are a member of A (a column naming
+ * a user in an organization's row must name a member: an outsider's "own" row has no owner).
+ */
+function ownerInA(world: MatrixWorld, actor: { userId?: string }): string | null {
+  return actor.userId && Object.values(world.people).some((p) => p.id === actor.userId) ? actor.userId : null;
+}
+
 /** A resource in an organization (for the scheduling specs). */
 async function resourceIn(tx: Parameters<TableSpec<MatrixWorld>["rows"]>[0], org: string): Promise<string> {
   return (await tx`insert into public.resources (org_id, name, time_zone) values (${org}, 'Room', 'Europe/Berlin') returning id`)[0]!.id as string;
@@ -46,7 +54,7 @@ function complianceSpecs(): TableSpec<MatrixWorld>[] {
   // Own row: a draft the actor owns in their department. legal and hr are not actors of the world
   // (their grants are covered in tests/db/compliance_contracts.test.sql).
   const ownedDraft = async (tx: Parameters<TableSpec<MatrixWorld>["rows"]>[0], world: MatrixWorld, actor: { userId?: string }) => ({
-    own: actor.userId ? await contractIn(tx, world.a.id, actor.userId, world.a.department) : null,
+    own: actor.userId ? await contractIn(tx, world.a.id, ownerInA(world, actor), world.a.department) : null,
     other: await contractIn(tx, world.b.id, world.stranger.id),
   });
   const contractPart = (table: string, values: (org: string, contract: string, world: MatrixWorld) => Record<string, unknown>, key = "contract_id"): TableSpec<MatrixWorld> => ({
@@ -58,7 +66,7 @@ function complianceSpecs(): TableSpec<MatrixWorld>[] {
         const [row] = await tx`insert into ${tx("compliance")}.${tx(table)} ${tx(values(org, contract, world) as Record<string, string>)} returning ${tx(key)}`;
         return String(row![key]);
       };
-      return { own: actor.userId ? await make(world.a.id, actor.userId, world.a.department) : null, other: await make(world.b.id, world.stranger.id, null) };
+      return { own: actor.userId ? await make(world.a.id, ownerInA(world, actor), world.a.department) : null, other: await make(world.b.id, world.stranger.id, null) };
     },
     updateColumn: "org_id",
     expect: expectations({
@@ -104,7 +112,8 @@ function complianceSpecs(): TableSpec<MatrixWorld>[] {
       }),
     },
     contractPart("contract_parties", (org, contract) => ({ org_id: org, contract_id: contract, kind: "external", name: "Acme Ltd" }), "id"),
-    contractPart("contract_assignees", (org, contract, world) => ({ org_id: org, contract_id: contract, user_id: world.stranger.id })),
+    // The assignee is a member of the contract's organization (a user of another one is refused).
+    contractPart("contract_assignees", (org, contract, world) => ({ org_id: org, contract_id: contract, user_id: org === world.a.id ? world.people.owner.id : world.stranger.id })),
     contractPart("contract_departments", (org, contract, world) => ({ org_id: org, contract_id: contract, department_id: org === world.a.id ? world.a.department : world.b.department })),
     {
       table: "compliance.contract_approvals",
@@ -113,7 +122,7 @@ function complianceSpecs(): TableSpec<MatrixWorld>[] {
           const contract = await contractIn(tx, org, owner, department);
           return (await tx`insert into compliance.contract_approvals (org_id, contract_id, step) values (${org}, ${contract}, 1) returning id`)[0]!.id as string;
         };
-        return { own: actor.userId ? await approval(world.a.id, actor.userId, world.a.department) : null, other: await approval(world.b.id, world.stranger.id, null) };
+        return { own: actor.userId ? await approval(world.a.id, ownerInA(world, actor), world.a.department) : null, other: await approval(world.b.id, world.stranger.id, null) };
       },
       updateColumn: "comment",
       expect: expectations({
@@ -221,7 +230,7 @@ function complianceSpecs(): TableSpec<MatrixWorld>[] {
           await tx`insert into compliance.contracts_documents (document_id, record_id, org_id) values (${doc!.id}, ${contract}, ${org})`;
           return contract;
         };
-        return { own: actor.userId ? await link(world.a.id, actor.userId, world.a.department) : null, other: await link(world.b.id, world.stranger.id, null) };
+        return { own: actor.userId ? await link(world.a.id, ownerInA(world, actor), world.a.department) : null, other: await link(world.b.id, world.stranger.id, null) };
       },
       updateColumn: "org_id",
       // Links are readable by members; they are removed by writers of the document (deletes) — every
@@ -406,7 +415,7 @@ export const specs: TableSpec<MatrixWorld>[] = [
     async rows(tx, world, actor) {
       const doc = async (org: string, owner: string | null, department: string | null) =>
         (await tx`insert into public.documents (org_id, title, owner_id, department_id) values (${org}, 'Doc', ${owner}, ${department}) returning id`)[0]!.id as string;
-      return { own: actor.userId ? await doc(world.a.id, actor.userId, world.a.department) : null, other: await doc(world.b.id, world.stranger.id, null) };
+      return { own: actor.userId ? await doc(world.a.id, ownerInA(world, actor), world.a.department) : null, other: await doc(world.b.id, world.stranger.id, null) };
     },
     insert: (world) => ({ own: { org_id: world.a.id, title: "New", department_id: world.a.department }, other: { org_id: world.b.id, title: "Spy" } }),
     updateColumn: "title",
@@ -424,7 +433,7 @@ export const specs: TableSpec<MatrixWorld>[] = [
         return (await tx`insert into public.document_versions (document_id, org_id, version, storage_path, file_name, size_bytes, mime_type)
                          values (${doc!.id}, ${org}, 1, ${path}, 'file.pdf', 10, 'application/pdf') returning id`)[0]!.id as string;
       };
-      return { own: actor.userId ? await version(world.a.id, actor.userId) : null, other: await version(world.b.id, world.stranger.id) };
+      return { own: actor.userId ? await version(world.a.id, ownerInA(world, actor)) : null, other: await version(world.b.id, world.stranger.id) };
     },
     updateColumn: "file_name",
     // Versions follow their document's readers; only the documents function writes them.
@@ -466,7 +475,7 @@ export const specs: TableSpec<MatrixWorld>[] = [
         return (await tx`insert into public.bookings (org_id, resource_id, period, booked_by)
           values (${org}, ${resource}, tstzrange(now() + interval '1 day', now() + interval '1 day 1 hour'), ${by}) returning id`)[0]!.id as string;
       };
-      return { own: await book(world.a.id, actor.userId ?? null), other: await book(world.b.id, world.stranger.id) };
+      return { own: await book(world.a.id, ownerInA(world, actor)), other: await book(world.b.id, world.stranger.id) };
     },
     updateColumn: "title",
     // Bookings are written only through the scheduling function; members of the organization read them.
