@@ -41,12 +41,12 @@ export function describeFindings(findings: AdvisorFinding[]): string {
   return findings.map((f) => `  [${f.level}] ${f.name}: ${f.detail}`).join("\n");
 }
 
-/** The schemas our migrations own (the ones worth linting). */
+/** The schemas our migrations own (the ones worth linting); `extensions` belongs to postgres as on Supabase but holds only extensions. */
 export async function ownSchemas(url: string): Promise<string[]> {
   const out = await psql(url, `
     select string_agg(nspname, ',' order by nspname) from pg_namespace
     where (nspowner = 'postgres'::regrole or nspname = 'public')
-      and nspname not in ('supabase_migrations', 'tests')`);
+      and nspname not in ('supabase_migrations', 'tests', 'extensions')`);
   return out.split(",").filter(Boolean);
 }
 

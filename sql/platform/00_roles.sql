@@ -11,13 +11,13 @@ begin
     create role postgres;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'anon') then
-    create role anon nologin noinherit;
+    create role anon nologin;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'authenticated') then
-    create role authenticated nologin noinherit;
+    create role authenticated nologin;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'service_role') then
-    create role service_role nologin noinherit bypassrls;
+    create role service_role nologin bypassrls;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'authenticator') then
     create role authenticator login noinherit;
@@ -39,12 +39,19 @@ $$;
 alter role postgres with nosuperuser login createdb createrole replication bypassrls password 'postgres';
 alter role authenticator with password 'postgres';
 
+-- As on Supabase today: the API roles inherit (authenticator does not, it switches role per request).
+alter role anon inherit;
+alter role authenticated inherit;
+alter role service_role inherit;
 grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to postgres;
--- As on Supabase: postgres belongs to the roles that own auth and storage tables, so migrations
--- can create triggers on auth.users and policies on storage.objects (but not alter the tables'
--- ownership or structure as a superuser would).
-grant supabase_auth_admin, supabase_storage_admin to postgres;
+-- postgres is not a member of supabase_auth_admin: it reaches auth tables by grants (20_auth.sql).
+revoke supabase_auth_admin from postgres;
+-- Policies on storage tables: Supabase lets postgres create, alter and drop them through supautils'
+-- policy_grants, and nothing else on those tables' structure. PostgreSQL itself only lets an owner
+-- manage policies, so the stand-in makes postgres a member of their owner and an event trigger
+-- (sql/platform/50_supautils.sql) refuses every other DDL postgres attempts on auth and storage.
+grant supabase_storage_admin to postgres;
 
 -- The database belongs to postgres, as on a hosted project.
 alter database postgres owner to postgres;
@@ -64,5 +71,10 @@ alter default privileges for role postgres in schema public grant all on sequenc
 
 alter role anon set statement_timeout = '3s';
 alter role authenticated set statement_timeout = '8s';
+-- PostgREST's login role, as on Supabase: every API request is cut after 8 s, and a lock wait too.
+-- (Supabase also preloads pg-safeupdate here, refusing UPDATE/DELETE without WHERE in API requests;
+-- it has no Debian package, so tests/db/platform_supabase.test.sql checks our functions instead.)
+alter role authenticator set statement_timeout = '8s';
+alter role authenticator set lock_timeout = '8s';
 alter role supabase_admin set search_path to "$user", public, auth, extensions;
 alter role postgres set search_path to "$user", public, extensions;

@@ -3,6 +3,7 @@
 -- or the generated types. pg_cron creates its own `cron` schema, as on Supabase.
 
 create schema if not exists extensions;
+alter schema extensions owner to postgres;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;
 grant all on schema extensions to dashboard_user;
 
@@ -15,11 +16,10 @@ create extension if not exists pg_cron with schema pg_catalog;
 -- plpgsql_check backs `supabase db lint`; on a hosted project postgres may create it.
 create extension if not exists plpgsql_check with schema extensions;
 
--- What Supabase's grant_pg_cron_access event trigger grants once pg_cron exists.
-grant usage on schema cron to postgres with grant option;
-grant all privileges on all tables in schema cron to postgres with grant option;
-grant all privileges on all sequences in schema cron to postgres with grant option;
-grant all privileges on all routines in schema cron to postgres with grant option;
-alter default privileges in schema cron grant all on tables to postgres with grant option;
-alter default privileges in schema cron grant all on functions to postgres with grant option;
-alter default privileges in schema cron grant all on sequences to postgres with grant option;
+-- What postgres may do with pg_cron on Supabase today: schedule and unschedule jobs (pg_cron's
+-- own functions check who owns a job), and read cron.job and cron.job_run_details; not write them.
+grant usage on schema cron to postgres;
+grant select on cron.job, cron.job_run_details to postgres;
+revoke insert, update, delete, truncate on cron.job, cron.job_run_details from postgres;
+grant execute on function cron.schedule(text, text), cron.schedule(text, text, text), cron.unschedule(bigint)
+  to postgres;

@@ -74,10 +74,58 @@ create table if not exists auth.sessions (
 create index if not exists sessions_user_id_idx on auth.sessions (user_id);
 comment on table auth.sessions is 'Auth: Stores session data associated to a user.';
 
+create table if not exists auth.identities (
+  provider_id text not null,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamp with time zone,
+  created_at timestamp with time zone,
+  updated_at timestamp with time zone,
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  id uuid not null default gen_random_uuid() primary key,
+  constraint identities_provider_id_provider_unique unique (provider_id, provider)
+);
+create index if not exists identities_user_id_idx on auth.identities (user_id);
+create index if not exists identities_email_idx on auth.identities (email text_pattern_ops);
+comment on table auth.identities is 'Auth: Stores identities associated to a user.';
+
+do $$
+begin
+  if not exists (select 1 from pg_type where typname = 'factor_type' and typnamespace = 'auth'::regnamespace) then
+    create type auth.factor_type as enum ('totp', 'webauthn', 'phone');
+  end if;
+  if not exists (select 1 from pg_type where typname = 'factor_status' and typnamespace = 'auth'::regnamespace) then
+    create type auth.factor_status as enum ('unverified', 'verified');
+  end if;
+end
+$$;
+create table if not exists auth.mfa_factors (
+  id uuid not null primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  friendly_name text,
+  factor_type auth.factor_type not null,
+  status auth.factor_status not null,
+  created_at timestamp with time zone not null,
+  updated_at timestamp with time zone not null,
+  secret text,
+  phone text,
+  last_challenged_at timestamp with time zone unique
+);
+create index if not exists factor_id_created_at_idx on auth.mfa_factors (user_id, created_at);
+comment on table auth.mfa_factors is 'auth: stores metadata about factors';
+
 alter table auth.users owner to supabase_auth_admin;
 alter table auth.sessions owner to supabase_auth_admin;
--- Supabase lets postgres (the dashboard and migrations) read and manage users.
-grant all on auth.users, auth.sessions to postgres, dashboard_user;
+alter table auth.identities owner to supabase_auth_admin;
+alter table auth.mfa_factors owner to supabase_auth_admin;
+-- As on Supabase: RLS is on (with no policies) for Auth's tables; the Auth server owns them.
+alter table auth.users enable row level security;
+alter table auth.sessions enable row level security;
+alter table auth.identities enable row level security;
+alter table auth.mfa_factors enable row level security;
+-- Supabase lets postgres (the dashboard and migrations) read and manage users, and add triggers.
+grant all on auth.users, auth.sessions, auth.identities, auth.mfa_factors to postgres, dashboard_user;
 
 -- Claim readers, exactly as Supabase Auth defines them: PostgREST sets request.jwt.claims
 -- (older versions set one request.jwt.claim.<name> per claim; both are honoured).

@@ -1,7 +1,7 @@
 -- Documents: access is the document's own permission united with read access to a linked record;
 -- storage.objects policies follow, exactly as the Storage server runs requests (as the caller).
 begin;
-select plan(35);
+select plan(36);
 
 select tests.create_user(e) from unnest(array['own@doc.test', 'man@doc.test', 'mem@doc.test', 'vie@doc.test', 'rdr@doc.test', 'x@other.test']) e;
 create temp table ids as select tests.create_org('docs-a', tests.user_id('own@doc.test')) as a, tests.create_org('docs-b', tests.user_id('x@other.test')) as b;
@@ -97,7 +97,9 @@ select is(tests.visible('public.documents'), 0::bigint, 'losing access to the re
 -- Storage objects are never updated, and deleted only by the purge
 select tests.act_as('own@doc.test');
 update storage.objects set name = name || '.moved' where bucket_id = 'documents';
-delete from storage.objects where bucket_id = 'documents';
+select throws_ok($$ delete from storage.objects where bucket_id = 'documents' $$, '42501',
+  'Direct deletion from storage tables is not allowed. Use the Storage API instead.',
+  'a direct delete from storage.objects is refused, as on the platform (only the Storage API deletes)');
 select tests.act_as_postgres();
 select is((select count(*)::int from storage.objects where bucket_id = 'documents' and name not like '%.moved'), 2, 'nobody moves or deletes objects through the API');
 

@@ -83,8 +83,8 @@ select throws_ok($$ select public.change_member_role(tests.member_id((select a f
 select throws_ok($$ select public.remove_member(tests.member_id((select a from ids), tests.user_id('owen@a.test'))) $$,
   '42501', 'Cannot remove the last owner of the organization: make someone else owner first', 'nor leave');
 select tests.act_as_postgres();
-select throws_ok($$ delete from auth.users where email = 'owen@a.test' $$, '42501', null,
-  'deleting the last owner''s account is refused until ownership moves');
+select throws_ok($$ delete from auth.users where email = 'owen@a.test' $$, 'GW409', null,
+  'deleting the last owner''s account is refused until ownership moves (409: make someone else owner first)');
 
 -- Transfer
 select tests.act_as('ada@a.test');

@@ -2,7 +2,7 @@
  * The migrations runner: `supabase migration up` through applyMigrations. A failing migration
  * stops with its file name and the Postgres error, and leaves nothing of itself behind.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -30,6 +30,8 @@ beforeAll(async () => {
   workdir = mkdtempSync(join(tmpdir(), "groundwork-migrations-"));
   mkdirSync(join(workdir, "supabase", "migrations"), { recursive: true });
   copyFileSync(join(root, "supabase", "config.toml"), join(workdir, "supabase", "config.toml"));
+  // The config names Auth's email templates by path; the CLI checks they exist.
+  cpSync(join(root, "supabase", "templates"), join(workdir, "supabase", "templates"), { recursive: true });
 });
 
 afterAll(async () => {

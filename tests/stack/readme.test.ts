@@ -2,7 +2,7 @@
  * The README claims only what the project does: its benchmark table is the rendering of the
  * recorded runs, and what it says CI runs is what .ci/run runs.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BEGIN, END, readBenchFiles, renderBenchTable } from "../../scripts/lib/benchdoc.ts";
@@ -24,5 +24,11 @@ describe("README claims", () => {
     expect(ci).toMatch(/^npm test$/m);
     expect(readme).not.toMatch(/installs the Debian packages and `npm ci`/);
     expect(readme).toMatch(/`npm install` \(not `npm ci`/);
+  });
+
+  it("shows health's real answer: the newest migration", () => {
+    const newest = readdirSync(join(root, "supabase", "migrations")).filter((f) => f.endsWith(".sql")).sort().at(-1)!;
+    const [, version, name] = /^(\d+)_(.+)\.sql$/.exec(newest)!;
+    expect(readme).toContain(`"migration":{"version":"${version}","name":"${name}"}`);
   });
 });
