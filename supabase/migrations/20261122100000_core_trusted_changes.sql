@@ -478,7 +478,8 @@ comment on function public.change_member_role(uuid, uuid) is 'Gives a member ano
 revoke all on function public.change_member_role(uuid, uuid) from public, anon;
 grant execute on function public.change_member_role(uuid, uuid) to authenticated;
 
--- The audit log's retention sweep marks itself the same way.
+-- The audit log's retention sweep marks itself the same way, and so does an account's erasure
+-- (20261122110000_core_accounts), the one update the log accepts: actor and personal fields only.
 create or replace function audit.guard_log()
 returns trigger
 language plpgsql
@@ -492,10 +493,15 @@ begin
   if tg_op = 'DELETE' and private.is_trusted('audit.retention') then
     return old;
   end if;
+  if tg_op = 'UPDATE' and private.is_trusted('audit.erasure')
+     and (new.id, new.occurred_at, new.org_id, new.table_schema, new.table_name, new.operation, new.record_id, new.actor_role, new.txid)
+         is not distinct from (old.id, old.occurred_at, old.org_id, old.table_schema, old.table_name, old.operation, old.record_id, old.actor_role, old.txid) then
+    return new;
+  end if;
   raise exception 'Cannot % the audit log: it is append-only', lower(tg_op) using errcode = '42501';
 end
 $$;
-comment on function audit.guard_log() is 'Refuses updates, deletes (outside the retention sweep''s trusted path) and truncation of audit.log.';
+comment on function audit.guard_log() is 'Refuses updates, deletes and truncation of audit.log, except the retention sweep''s deletes and an account erasure''s pseudonymisation (actor and personal fields only), each inside its trusted path.';
 revoke all on function audit.guard_log() from public;
 
 create or replace function audit.purge_expired(p_batch_size integer default 10000)

@@ -129,55 +129,7 @@ $$;
 comment on function private.enable_mfa_policies(regclass, text, text) is 'Gives a table carrying an organization column the four restrictive MFA policies (read, add, change, remove): rows of organizations requiring MFA are out of reach for sessions below aal2. p_read_unless names rows still readable and removable at aal1 (your own membership, an invitation to your own email). Replaces earlier MFA policies; idempotent.';
 revoke all on function private.enable_mfa_policies(regclass, text, text) from public;
 
-create or replace function private.create_scoped_policies(
-  p_table regclass,
-  p_read_permission text,
-  p_write_permission text,
-  p_org_column text default 'org_id',
-  p_department_column text default null,
-  p_owner_column text default null
-)
-returns void
-language plpgsql
-set search_path = ''
-as $$
-declare
-  v_read text := private.scope_predicate(p_read_permission, p_org_column, p_department_column, p_owner_column);
-  v_write text := private.scope_predicate(p_write_permission, p_org_column, p_department_column, p_owner_column);
-  v_column text;
-begin
-  -- 'membership' (every active member) is not in the catalogue; every other name must be.
-  if exists (
-    select 1 from unnest(array[p_read_permission, p_write_permission]) k
-    where k <> 'membership' and not exists (select 1 from public.permissions where key = k)
-  ) then
-    raise exception 'Cannot create policies on %: add % and % to public.permissions first', p_table, p_read_permission, p_write_permission;
-  end if;
-  execute format('alter table %s enable row level security', p_table);
-  execute format('create policy %I on %s for select to authenticated using (%s)',
-    case when p_read_permission = 'membership' then 'Members read rows of their organizations'
-         else format('Members with %s read rows in their scope', p_read_permission) end, p_table, v_read);
-  execute format('create policy %I on %s for insert to authenticated with check (%s)',
-    format('Members with %s add rows in their scope', p_write_permission), p_table, v_write);
-  execute format('create policy %I on %s for update to authenticated using (%s) with check (%s)',
-    format('Members with %s change rows in their scope', p_write_permission), p_table, v_write, v_write);
-  execute format('create policy %I on %s for delete to authenticated using (%s)',
-    format('Members with %s remove rows in their scope', p_write_permission), p_table, v_write);
-  perform private.enable_mfa_policies(p_table, p_org_column);
-  -- Every column a policy reads is indexed (unless an index already leads with it).
-  foreach v_column in array array_remove(array[p_org_column, p_department_column, p_owner_column], null) loop
-    if not exists (
-      select 1 from pg_catalog.pg_index i join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-      where i.indrelid = p_table and a.attname = v_column
-    ) then
-      execute format('create index %I on %s (%I)',
-        left(format('%s_%s_policy_idx', (select relname from pg_catalog.pg_class where oid = p_table), v_column), 63), p_table, v_column);
-    end if;
-  end loop;
-end
-$$;
-comment on function private.create_scoped_policies(regclass, text, text, text, text, text) is 'Gives an organization-scoped table its policies in one call: read with one permission, write with another (''membership'' meaning any active member), each reaching org / department / own rows by the grant''s scope, plus the restrictive MFA policies (private.enable_mfa_policies); indexes the columns they read.';
-revoke all on function private.create_scoped_policies(regclass, text, text, text, text, text) from public;
+-- private.create_scoped_policies calls this generator from 20261122100400_core_identifier_lengths on.
 
 -- Every table that carries org_id, in every schema the API reaches, gets them now.
 do $$

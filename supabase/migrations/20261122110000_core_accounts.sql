@@ -171,28 +171,3 @@ as $$ select private.delete_my_account() $$;
 comment on function public.delete_my_account() is 'Deletes your own account (then sign out). A last owner must make someone else owner first (409).';
 revoke all on function public.delete_my_account() from public, anon;
 grant execute on function public.delete_my_account() to authenticated;
-
--- The audit log accepts exactly one kind of update: the erasure above.
-create or replace function audit.guard_log()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  if tg_op = 'TRUNCATE' then
-    raise exception 'Cannot truncate the audit log: it is append-only' using errcode = '42501';
-  end if;
-  if tg_op = 'DELETE' and private.is_trusted('audit.retention') then
-    return old;
-  end if;
-  if tg_op = 'UPDATE' and private.is_trusted('audit.erasure')
-     and (new.id, new.occurred_at, new.org_id, new.table_schema, new.table_name, new.operation, new.record_id, new.actor_role, new.txid)
-         is not distinct from (old.id, old.occurred_at, old.org_id, old.table_schema, old.table_name, old.operation, old.record_id, old.actor_role, old.txid) then
-    return new;
-  end if;
-  raise exception 'Cannot % the audit log: it is append-only', lower(tg_op) using errcode = '42501';
-end
-$$;
-comment on function audit.guard_log() is 'Refuses updates, deletes and truncation of audit.log, except the retention sweep''s deletes and an account erasure''s pseudonymisation (actor and personal fields only), each inside its trusted path.';
-revoke all on function audit.guard_log() from public;
