@@ -69,15 +69,22 @@ select has_table('auth', 'identities', 'auth.identities exists');
 select has_table('auth', 'mfa_factors', 'auth.mfa_factors exists');
 select is((select nspowner::regrole::text from pg_namespace where nspname = 'extensions'), 'postgres', 'schema extensions belongs to postgres');
 
--- Our heaviest API calls finish within authenticator's 8 s, as a member of the demo organization.
-select tests.act_as('plat@platform.test');
+-- Our heaviest API calls finish within authenticator's 8 s on the demo load (npm test seeds the
+-- demo organization; without it, on this test's own organization), as its executive would call them.
+create temp table heavy as
+  select coalesce((select id from public.organizations where id = '00000000-0000-4000-9000-000000000001'), (select a from ids)) as org,
+         coalesce(tests.user_id('executive@groundwork.test'), tests.user_id('plat@platform.test')) as who;
+grant select on heavy to authenticated;
+select tests.act_as((select who from heavy));
 select lives_ok($$ set local statement_timeout = '8s';
-  select count(*) from compliance.contracts_by_status((select a from ids));
-  select count(*) from compliance.compliance_rate((select a from ids));
+  select count(*) from compliance.contracts_by_status((select org from heavy));
+  select count(*) from compliance.upcoming_deadlines((select org from heavy), 365);
+  select count(*) from compliance.compliance_rate((select org from heavy));
+  select count(*) from compliance.missing_certifications((select org from heavy));
   select count(*) from compliance.certification_status;
-  select count(*) from public.audit_events where org_id = (select a from ids);
+  select count(*) from public.audit_events where org_id = (select org from heavy);
   select count(*) from (select * from public.audit_events order by id desc limit 50) page $$,
-  'dashboards, the certification view and a page of the audit trail finish within 8 s');
+  'dashboards, the certification view and the audit trail finish within 8 s on the demo load');
 
 select * from finish();
 rollback;
