@@ -10,7 +10,7 @@ import postgres from "postgres";
 import { load, measure, type BenchResult } from "../bench/core.ts";
 import { measureOutbox } from "../bench/outbox.ts";
 import { measureScheduling } from "../bench/scheduling.ts";
-import { updateReadme } from "./lib/benchdoc.ts";
+import { updateBenchDoc } from "./lib/benchdoc.ts";
 import { ensurePackages } from "./lib/cluster.ts";
 import { readConfig } from "./lib/config.ts";
 import { done, runMain, step } from "./lib/log.ts";
@@ -40,7 +40,7 @@ function save(suite: string, results: BenchResult[], started: number): void {
   const file = join(root, "bench", "results", `${suite}.json`);
   // The commit measured, and whether the work tree differed from it (outside the results and README).
   const commit = git(["rev-parse", "HEAD"]) || undefined;
-  const dirty = git(["status", "--porcelain", "--", ".", ":!bench/results", ":!README.md"]) !== "";
+  const dirty = git(["status", "--porcelain", "--", ".", ":!bench/results", ":!docs/benchmarks.md"]) !== "";
   writeFileSync(file, JSON.stringify({
     date: new Date().toISOString(), commit, dirty, durability: "durable",
     machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: Math.round((Date.now() - started) / 1000), results,
@@ -94,8 +94,8 @@ async function main(): Promise<void> {
     await sql.end();
     await db.dispose();
   }
-  updateReadme();
-  done("Updated the benchmark table in README.md from bench/results/");
+  updateBenchDoc();
+  done("Updated the benchmark table in docs/benchmarks.md from bench/results/");
 }
 
 runMain(main);

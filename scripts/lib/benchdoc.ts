@@ -1,6 +1,6 @@
 /**
- * The README's benchmark table is generated from bench/results/*.json (written by `npm run bench`),
- * so it never quotes a figure that no recorded run produced; each run records its commit.
+ * The benchmark table of docs/benchmarks.md is generated from bench/results/*.json (written by
+ * `npm run bench`), so the docs never quote a figure no recorded run produced; each run records its commit.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,15 +45,16 @@ export function renderBenchTable(files: BenchFile[]): string {
   return lines.join("\n");
 }
 
-/** The README with its benchmark block replaced by a fresh rendering. */
-export function withBenchTable(readme: string, files: BenchFile[]): string {
-  const start = readme.indexOf(BEGIN);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error("README.md has no benchmark block (bench:begin … bench:end)");
-  return readme.slice(0, start) + renderBenchTable(files) + readme.slice(end + END.length);
+export const BENCH_DOC = join(root, "docs", "benchmarks.md");
+
+/** A doc with its benchmark block replaced by a fresh rendering. */
+export function withBenchTable(doc: string, files: BenchFile[]): string {
+  const start = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (start < 0 || end < start) throw new Error("docs/benchmarks.md has no benchmark block (bench:begin … bench:end)");
+  return doc.slice(0, start) + renderBenchTable(files) + doc.slice(end + END.length);
 }
 
-export function updateReadme(files = readBenchFiles()): void {
-  const path = join(root, "README.md");
-  writeFileSync(path, withBenchTable(readFileSync(path, "utf8"), files));
+export function updateBenchDoc(files = readBenchFiles()): void {
+  writeFileSync(BENCH_DOC, withBenchTable(readFileSync(BENCH_DOC, "utf8"), files));
 }

@@ -1,5 +1,5 @@
 /**
- * The README's native invitation flow, run exactly as written (the shell block between
+ * The native invitation flow of docs/native-stack.md, run exactly as written (the shell block between
  * native-flow:begin and native-flow:end) against the test stack: invite with the demo admin's
  * token, read the link from the mail catcher, create the invitee with npm run user, accept with
  * their token, and find them a member with npm run sql. The native stack's waker dispatches mail
@@ -29,13 +29,13 @@ import { startWaker } from "../../scripts/lib/waker.ts";
 import { testEnv } from "../helpers/env.ts";
 
 function readmeBlock(): string {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const readme = readFileSync(join(root, "docs", "native-stack.md"), "utf8");
   const block = /<!-- native-flow:begin -->\n```sh\n([\s\S]*?)```\n<!-- native-flow:end -->/.exec(readme);
-  if (!block) throw new Error("README.md has no native-flow block");
+  if (!block) throw new Error("docs/native-stack.md has no native-flow block");
   return block[1]!;
 }
 
-describe("the README's native invitation flow", () => {
+describe("the documented native invitation flow", () => {
   it("invites, mails, creates the invitee, accepts, and shows the membership", async () => {
     const waker = await startWaker({
       dbUrl: testEnv.dbUrl, dispatchUrl: `${testEnv.apiUrl}/functions/v1/email-dispatch`, secret: process.env.DISPATCH_SECRET!, log: () => {},
