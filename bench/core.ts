@@ -82,7 +82,9 @@ export async function load(sql: Sql, log: (line: string) => void): Promise<void>
       cross join generate_series(1, ${perOrg}) n`);
   }
   await sql.unsafe("vacuum analyze bench.items");
-  await sql.unsafe("analyze public.members; analyze public.role_permissions; analyze public.organizations; analyze public.departments;");
+  await sql.unsafe(
+    "analyze public.members; analyze public.role_permissions; analyze public.organizations; analyze public.departments;",
+  );
   log("Loaded");
 }
 
@@ -110,11 +112,17 @@ function claimsFor(user: string | null): string {
  * Times one statement inside a transaction that first sets role and claims, as PostgREST does.
  * Returns the statement's time and the whole request's (begin, claims, statement, commit).
  */
-async function timedBoth(sql: Sql, user: string | null, statement: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<[number, number]> {
+async function timedBoth(
+  sql: Sql,
+  user: string | null,
+  statement: (tx: postgres.TransactionSql) => Promise<unknown>,
+): Promise<[number, number]> {
   let elapsed = 0;
   const requestStart = process.hrtime.bigint();
   await sql.begin(async (tx) => {
-    await tx`select set_config('role', ${user ? "authenticated" : "service_role"}, true), set_config('request.jwt.claims', ${claimsFor(user)}, true)`;
+    await tx`select set_config('role', ${
+      user ? "authenticated" : "service_role"
+    }, true), set_config('request.jwt.claims', ${claimsFor(user)}, true)`;
     const start = process.hrtime.bigint();
     await statement(tx);
     elapsed = Number(process.hrtime.bigint() - start) / 1e6;
@@ -122,7 +130,11 @@ async function timedBoth(sql: Sql, user: string | null, statement: (tx: postgres
   return [elapsed, Number(process.hrtime.bigint() - requestStart) / 1e6];
 }
 
-async function timed(sql: Sql, user: string | null, statement: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<number> {
+async function timed(
+  sql: Sql,
+  user: string | null,
+  statement: (tx: postgres.TransactionSql) => Promise<unknown>,
+): Promise<number> {
   return (await timedBoth(sql, user, statement))[0];
 }
 
@@ -135,9 +147,18 @@ function median(values: number[]): number {
 async function alternate(iterations: number, a: () => Promise<[number, number]>, b: () => Promise<[number, number]>) {
   const as: [number, number][] = [];
   const bs: [number, number][] = [];
-  for (let i = 0; i < 50; i++) { await a(); await b(); } // warm-up: plans cached, pages in memory
+  for (let i = 0; i < 50; i++) {
+    await a();
+    await b();
+  } // warm-up: plans cached, pages in memory
   for (let i = 0; i < iterations; i++) {
-    if (i % 2 === 0) { as.push(await a()); bs.push(await b()); } else { bs.push(await b()); as.push(await a()); }
+    if (i % 2 === 0) {
+      as.push(await a());
+      bs.push(await b());
+    } else {
+      bs.push(await b());
+      as.push(await a());
+    }
   }
   return {
     a: { statement: median(as.map((x) => x[0])), request: median(as.map((x) => x[1])) },
@@ -153,39 +174,81 @@ export async function measure(sql: Sql, log: (line: string) => void): Promise<Be
   const results: BenchResult[] = [];
 
   log("1/4 list 50 rows: member (RLS) vs service role");
-  const one = await alternate(600, () => timedBoth(sql, ctx.in10, list(ctx.org1)), () => timedBoth(sql, null, list(ctx.org1)));
+  const one = await alternate(
+    600,
+    () => timedBoth(sql, ctx.in10, list(ctx.org1)),
+    () => timedBoth(sql, null, list(ctx.org1)),
+  );
   const r1 = one.a.statement / one.b.statement;
   const r1r = one.a.request / one.b.request;
-  results.push({ name: "list 50 rows: member (RLS) ÷ service role", value: r1, target: "≤ 1.2", ok: r1 <= 1.2,
-    detail: `statement median ${one.a.statement.toFixed(3)} vs ${one.b.statement.toFixed(3)} ms` });
-  results.push({ name: "  the same per request (begin … commit)", value: r1r, target: "≤ 1.2", ok: r1r <= 1.2,
-    detail: `request median ${one.a.request.toFixed(3)} vs ${one.b.request.toFixed(3)} ms` });
+  results.push({
+    name: "list 50 rows: member (RLS) ÷ service role",
+    value: r1,
+    target: "≤ 1.2",
+    ok: r1 <= 1.2,
+    detail: `statement median ${one.a.statement.toFixed(3)} vs ${one.b.statement.toFixed(3)} ms`,
+  });
+  results.push({
+    name: "  the same per request (begin … commit)",
+    value: r1r,
+    target: "≤ 1.2",
+    ok: r1r <= 1.2,
+    detail: `request median ${one.a.request.toFixed(3)} vs ${one.b.request.toFixed(3)} ms`,
+  });
   // Control: the same query under RLS with policies that allow everything (using (true)): the
   // cost of RLS itself, which no helper design can go below.
   const policies = await sql<{ name: string; qual: string; permissive: string }[]>`
     select policyname as name, qual, permissive from pg_policies where schemaname = 'bench' and tablename = 'items' and cmd = 'SELECT'`;
   for (const p of policies) await sql.unsafe(`alter policy "${p.name}" on bench.items using (true)`);
-  const floor = await alternate(600, () => timedBoth(sql, ctx.in10, list(ctx.org1)), () => timedBoth(sql, null, list(ctx.org1)));
+  const floor = await alternate(
+    600,
+    () => timedBoth(sql, ctx.in10, list(ctx.org1)),
+    () => timedBoth(sql, null, list(ctx.org1)),
+  );
   for (const p of policies) await sql.unsafe(`alter policy "${p.name}" on bench.items using (${p.qual})`);
   const rf = floor.a.statement / floor.b.statement;
-  results.push({ name: "  control: RLS with using (true) ÷ service role", value: rf, target: "(floor, no target)", ok: true,
-    detail: `statement median ${floor.a.statement.toFixed(3)} vs ${floor.b.statement.toFixed(3)} ms` });
+  results.push({
+    name: "  control: RLS with using (true) ÷ service role",
+    value: rf,
+    target: "(floor, no target)",
+    ok: true,
+    detail: `statement median ${floor.a.statement.toFixed(3)} vs ${floor.b.statement.toFixed(3)} ms`,
+  });
 
   log("2/4 list 50 rows: user in 500 organizations vs user in 10");
-  const two = await alternate(600, () => timedBoth(sql, ctx.in500, list(ctx.org1)), () => timedBoth(sql, ctx.in10, list(ctx.org1)));
+  const two = await alternate(
+    600,
+    () => timedBoth(sql, ctx.in500, list(ctx.org1)),
+    () => timedBoth(sql, ctx.in10, list(ctx.org1)),
+  );
   const r2 = two.a.statement / two.b.statement;
-  results.push({ name: "list 50 rows: user in 500 orgs ÷ user in 10", value: r2, target: "≤ 1.5", ok: r2 <= 1.5,
-    detail: `statement median ${two.a.statement.toFixed(3)} vs ${two.b.statement.toFixed(3)} ms` });
+  results.push({
+    name: "list 50 rows: user in 500 orgs ÷ user in 10",
+    value: r2,
+    target: "≤ 1.5",
+    ok: r2 <= 1.5,
+    detail: `statement median ${two.a.statement.toFixed(3)} vs ${two.b.statement.toFixed(3)} ms`,
+  });
 
   log("3/4 single-row insert and update throughput with and without the audit trigger");
   await sql.unsafe("select audit.enable('bench.items')");
-  const dept = (await sql`select department_id from public.members where user_id = ${ctx.in10} and org_id = ${ctx.org1}`)[0]!.department_id as string;
+  const dept =
+    (await sql`select department_id from public.members where user_id = ${ctx.in10} and org_id = ${ctx.org1}`)[0]!
+      .department_id as string;
   const insert = (tx: postgres.TransactionSql) =>
     tx`insert into bench.items (org_id, department_id, owner_id, title) values (${ctx.org1}, ${dept}, ${ctx.in10}, 'bench insert')`;
-  const targets = (await sql`select id from bench.items where org_id = ${ctx.org1} and department_id = ${dept} limit 2000`).map((r) => r.id as string);
+  const targets =
+    (await sql`select id from bench.items where org_id = ${ctx.org1} and department_id = ${dept} limit 2000`).map((r) =>
+      r.id as string
+    );
   let next = 0;
-  const update = (tx: postgres.TransactionSql) => tx`update bench.items set title = ${`t${next}`} where id = ${targets[next++ % targets.length]!}`;
-  const throughput = async (enabled: boolean, statement: (tx: postgres.TransactionSql) => Promise<unknown>, n: number) => {
+  const update = (tx: postgres.TransactionSql) =>
+    tx`update bench.items set title = ${`t${next}`} where id = ${targets[next++ % targets.length]!}`;
+  const throughput = async (
+    enabled: boolean,
+    statement: (tx: postgres.TransactionSql) => Promise<unknown>,
+    n: number,
+  ) => {
     await sql.unsafe(`alter table bench.items ${enabled ? "enable" : "disable"} trigger audit_row`);
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await timed(sql, ctx.in10, statement);
@@ -205,15 +268,29 @@ export async function measure(sql: Sql, log: (line: string) => void): Promise<Be
   await sql.unsafe("alter table bench.items enable trigger audit_row");
   const r3 = ins.on / ins.off;
   const r4 = upd.on / upd.off;
-  results.push({ name: "single-row insert throughput: audit on ÷ off", value: r3, target: "≥ 0.8", ok: r3 >= 0.8,
-    detail: `${(ins.on / rounds).toFixed(0)} vs ${(ins.off / rounds).toFixed(0)} inserts/s` });
-  results.push({ name: "single-row update throughput: audit on ÷ off", value: r4, target: "≥ 0.8", ok: r4 >= 0.8,
-    detail: `${(upd.on / rounds).toFixed(0)} vs ${(upd.off / rounds).toFixed(0)} updates/s` });
+  results.push({
+    name: "single-row insert throughput: audit on ÷ off",
+    value: r3,
+    target: "≥ 0.8",
+    ok: r3 >= 0.8,
+    detail: `${(ins.on / rounds).toFixed(0)} vs ${(ins.off / rounds).toFixed(0)} inserts/s`,
+  });
+  results.push({
+    name: "single-row update throughput: audit on ÷ off",
+    value: r4,
+    target: "≥ 0.8",
+    ok: r4 >= 0.8,
+    detail: `${(upd.on / rounds).toFixed(0)} vs ${(upd.off / rounds).toFixed(0)} updates/s`,
+  });
 
   log("4/4 EXPLAIN: helpers once per statement");
   const plan = await sql.begin(async (tx) => {
-    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claimsFor(ctx.in500)}, true)`;
-    const [row] = await tx.unsafe(`explain (analyze, format json) select id, title from bench.items where org_id = '${ctx.org1}' order by created_at desc limit 50`);
+    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${
+      claimsFor(ctx.in500)
+    }, true)`;
+    const [row] = await tx.unsafe(
+      `explain (analyze, format json) select id, title from bench.items where org_id = '${ctx.org1}' order by created_at desc limit 50`,
+    );
     return (row as unknown as { "QUERY PLAN": unknown })["QUERY PLAN"];
   });
   // Each helper is an uncorrelated subplan; "Actual Loops" says how often it ran (0: not needed).
@@ -221,13 +298,20 @@ export async function measure(sql: Sql, log: (line: string) => void): Promise<Be
   let scan = "";
   const walk = (node: Record<string, unknown>) => {
     const relationship = String(node["Parent Relationship"] ?? "");
-    if (relationship === "InitPlan" || relationship === "SubPlan") subplans.push({ loops: Number(node["Actual Loops"]), kind: relationship });
+    if (relationship === "InitPlan" || relationship === "SubPlan") {
+      subplans.push({ loops: Number(node["Actual Loops"]), kind: relationship });
+    }
     if (node["Relation Name"] === "items") scan = `${node["Node Type"]} using ${String(node["Index Name"] ?? "-")}`;
     for (const child of (node["Plans"] as Record<string, unknown>[] | undefined) ?? []) walk(child);
   };
   walk((plan as { Plan: Record<string, unknown> }[])[0]!.Plan);
   const once = subplans.length > 0 && subplans.every((p) => p.loops <= 1);
-  results.push({ name: "EXPLAIN: helpers run once per statement", value: Math.max(...subplans.map((p) => p.loops)), target: "every subplan loops ≤ 1", ok: once,
-    detail: `${subplans.length} subplans (loops ${subplans.map((p) => p.loops).join(", ")}); ${scan}` });
+  results.push({
+    name: "EXPLAIN: helpers run once per statement",
+    value: Math.max(...subplans.map((p) => p.loops)),
+    target: "every subplan loops ≤ 1",
+    ok: once,
+    detail: `${subplans.length} subplans (loops ${subplans.map((p) => p.loops).join(", ")}); ${scan}`,
+  });
   return results;
 }

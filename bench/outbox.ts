@@ -26,8 +26,12 @@ async function enqueue(sql: postgres.Sql, tag: string): Promise<void> {
 export async function measureOutbox(sql: postgres.Sql, log: (line: string) => void): Promise<BenchResult[]> {
   const smtpPort = await freePort();
   const webPort = await freePort();
-  const catcher = await startMailCatcher(smtpPort, webPort, { logDir: mkdtempSync(join(tmpdir(), "groundwork-bench-")) });
-  const transport = smtpTransport(EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: smtpPort, SMTP_MAX_CONNECTIONS: 16 }));
+  const catcher = await startMailCatcher(smtpPort, webPort, {
+    logDir: mkdtempSync(join(tmpdir(), "groundwork-bench-")),
+  });
+  const transport = smtpTransport(
+    EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: smtpPort, SMTP_MAX_CONNECTIONS: 16 }),
+  );
   try {
     const run = async (tag: string, options: DispatchRequest) => {
       await enqueue(sql, tag);
@@ -43,16 +47,31 @@ export async function measureOutbox(sql: postgres.Sql, log: (line: string) => vo
     log(`Draining ${MESSAGES} messages one at a time`);
     const single = await run("single", DispatchRequest.parse({ batch_size: 1, concurrency: 1, max_batches: 1000 }));
     log(`Draining ${MESSAGES} messages with batched claims`);
-    const batched = await run("batched", DispatchRequest.parse({ batch_size: 100, concurrency: 16, max_batches: 1000 }));
+    const batched = await run(
+      "batched",
+      DispatchRequest.parse({ batch_size: 100, concurrency: 16, max_batches: 1000 }),
+    );
     const mail = (await (await fetch(`http://127.0.0.1:${webPort}/email`)).json()) as { messageId: string }[];
     const ids = mail.map((m) => m.messageId);
     const duplicates = ids.length - new Set(ids).size;
     const ratio = batched.rate / single.rate;
     return [
-      { name: "outbox drain: batched ÷ one at a time", value: ratio, target: "≥ 5", ok: ratio >= 5,
-        detail: `${batched.rate.toFixed(0)} vs ${single.rate.toFixed(0)} messages/s (${batched.sent + single.sent} sent)` },
-      { name: "outbox drain: duplicates in the catcher", value: duplicates, target: "0", ok: duplicates === 0,
-        detail: `${ids.length} messages caught, ${new Set(ids).size} distinct` },
+      {
+        name: "outbox drain: batched ÷ one at a time",
+        value: ratio,
+        target: "≥ 5",
+        ok: ratio >= 5,
+        detail: `${batched.rate.toFixed(0)} vs ${single.rate.toFixed(0)} messages/s (${
+          batched.sent + single.sent
+        } sent)`,
+      },
+      {
+        name: "outbox drain: duplicates in the catcher",
+        value: duplicates,
+        target: "0",
+        ok: duplicates === 0,
+        detail: `${ids.length} messages caught, ${new Set(ids).size} distinct`,
+      },
     ];
   } finally {
     await transport.close();

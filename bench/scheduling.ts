@@ -13,7 +13,10 @@ export async function measureScheduling(sql: postgres.Sql, log: (line: string) =
     insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
     values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', 'bench-scheduler@bench.test', '', now(), '{}', '{}', now(), now())
     returning id`;
-  const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Bench clinic', 'bench-clinic', ${owner!.id}) returning id`;
+  const [org] =
+    await sql`insert into public.organizations (name, slug, created_by) values ('Bench clinic', 'bench-clinic', ${
+      owner!.id
+    }) returning id`;
   const resources = await sql`
     insert into public.resources (org_id, name, time_zone, min_notice_minutes)
     select ${org!.id}, 'Room ' || i, 'UTC', 0 from generate_series(1, 20) i returning id`;
@@ -53,8 +56,12 @@ export async function measureScheduling(sql: postgres.Sql, log: (line: string) =
       const t0 = process.hrtime.bigint();
       try {
         await sql.begin(async (tx) => {
-          await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: owner!.id, role: "authenticated" })}, true)`;
-          await tx`select private.create_booking(${target}, ${start}, ${new Date(start.getTime() + 3_600_000)}, 'Contended', '', false, null, null, '[]'::jsonb)`;
+          await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${
+            JSON.stringify({ sub: owner!.id, role: "authenticated" })
+          }, true)`;
+          await tx`select private.create_booking(${target}, ${start}, ${new Date(
+            start.getTime() + 3_600_000,
+          )}, 'Contended', '', false, null, null, '[]'::jsonb)`;
         });
         outcomes.won++;
       } catch {
@@ -66,9 +73,19 @@ export async function measureScheduling(sql: postgres.Sql, log: (line: string) =
   latencies.sort((a, b) => a - b);
   const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   return [
-    { name: "booking inserts: without ÷ with the exclusion constraint", value: slowdown, target: "≤ 3 (slowdown)", ok: slowdown <= 3,
-      detail: `${(withConstraint / 10).toFixed(0)} vs ${(without / 10).toFixed(0)} inserts/s` },
-    { name: "64-way contention for one slot: p50 (ms)", value: p(0.5), target: "(reported)", ok: outcomes.won === 10,
-      detail: `p99 ${p(0.99).toFixed(1)} ms; ${outcomes.won} won, ${outcomes.clashed} got 409 over 10 rounds` },
+    {
+      name: "booking inserts: without ÷ with the exclusion constraint",
+      value: slowdown,
+      target: "≤ 3 (slowdown)",
+      ok: slowdown <= 3,
+      detail: `${(withConstraint / 10).toFixed(0)} vs ${(without / 10).toFixed(0)} inserts/s`,
+    },
+    {
+      name: "64-way contention for one slot: p50 (ms)",
+      value: p(0.5),
+      target: "(reported)",
+      ok: outcomes.won === 10,
+      detail: `p99 ${p(0.99).toFixed(1)} ms; ${outcomes.won} won, ${outcomes.clashed} got 409 over 10 rounds`,
+    },
   ];
 }

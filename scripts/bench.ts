@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { load, measure, type BenchResult } from "../bench/core.ts";
+import { type BenchResult, load, measure } from "../bench/core.ts";
 import { measureOutbox } from "../bench/outbox.ts";
 import { measureScheduling } from "../bench/scheduling.ts";
 import { updateBenchDoc } from "./lib/benchdoc.ts";
@@ -23,7 +23,11 @@ function print(results: BenchResult[]): void {
   console.log("");
   console.log(`${"benchmark".padEnd(48)} ${"ratio".padStart(7)}  ${"target".padEnd(26)} result  detail`);
   for (const r of results) {
-    console.log(`${r.name.padEnd(48)} ${r.value.toFixed(2).padStart(7)}  ${r.target.padEnd(26)} ${r.ok ? "met   " : "MISSED"}  ${r.detail}`);
+    console.log(
+      `${r.name.padEnd(48)} ${r.value.toFixed(2).padStart(7)}  ${r.target.padEnd(26)} ${
+        r.ok ? "met   " : "MISSED"
+      }  ${r.detail}`,
+    );
   }
 }
 
@@ -41,17 +45,31 @@ function save(suite: string, results: BenchResult[], started: number): void {
   // The commit measured, and whether the work tree differed from it (outside the results and README).
   const commit = git(["rev-parse", "HEAD"]) || undefined;
   const dirty = git(["status", "--porcelain", "--", ".", ":!bench/results", ":!docs/benchmarks.md"]) !== "";
-  writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), commit, dirty, durability: "durable",
-    machine: { cpus: cpus().length, model: cpus()[0]?.model }, seconds: Math.round((Date.now() - started) / 1000), results,
-  }, null, 2) + "\n");
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        commit,
+        dirty,
+        durability: "durable",
+        machine: { cpus: cpus().length, model: cpus()[0]?.model },
+        seconds: Math.round((Date.now() - started) / 1000),
+        results,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
   done(`Wrote ${file.replace(root + "/", "")}`);
 }
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).length ? process.argv.slice(2) : [...SUITES];
   for (const suite of wanted) {
-    if (!(SUITES as readonly string[]).includes(suite)) throw new Error(`Unknown benchmark ${suite}: choose from ${SUITES.join(", ")}`);
+    if (!(SUITES as readonly string[]).includes(suite)) {
+      throw new Error(`Unknown benchmark ${suite}: choose from ${SUITES.join(", ")}`);
+    }
   }
   await ensurePackages();
   step("Building a throwaway database from the migrations");

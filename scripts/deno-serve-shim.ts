@@ -14,7 +14,9 @@ function shimmedServe(...args: unknown[]): Deno.HttpServer {
   if (!handler) throw new Error("Deno.serve was called without a handler");
   const options = typeof args[0] === "object" && args[0] !== null ? (args[0] as Deno.ServeTcpOptions) : {};
   return serve({
-    ...options, port, hostname: "127.0.0.1",
+    ...options,
+    port,
+    hostname: "127.0.0.1",
     onListen: (address) => console.log(JSON.stringify({ groundwork_function_ready: (address as Deno.NetAddr).port })),
   }, handler);
 }

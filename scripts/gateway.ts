@@ -3,7 +3,7 @@
  * as JSON in GROUNDWORK_GATEWAY (port 0: any free port); once every function listens it prints
  * its ready line, "groundwork gateway ready on port <port>", which the starter waits for.
  */
-import { GATEWAY_READY, startGateway, type GatewayOptions } from "./lib/gateway.ts";
+import { GATEWAY_READY, type GatewayOptions, startGateway } from "./lib/gateway.ts";
 import { startWaker, type Waker } from "./lib/waker.ts";
 
 const options = JSON.parse(process.env.GROUNDWORK_GATEWAY ?? "{}") as GatewayOptions & { wakeDispatcher?: boolean };
@@ -24,7 +24,10 @@ if (options.wakeDispatcher && options.env.SUPABASE_DB_URL && options.env.DISPATC
   });
   // What pg_cron does hourly on hosted projects: purge documents past their retention.
   const purge = () =>
-    fetch(`http://127.0.0.1:${gateway.port}/functions/v1/documents-purge`, { method: "POST", headers: { "x-dispatch-secret": secret } })
+    fetch(`http://127.0.0.1:${gateway.port}/functions/v1/documents-purge`, {
+      method: "POST",
+      headers: { "x-dispatch-secret": secret },
+    })
       .then((r) => r.body?.cancel(), () => {});
   purgeTimer = setInterval(purge, 10 * 60_000);
 }

@@ -6,7 +6,7 @@
  * (`supabase.from("members").select("*")` ⇔ `npm run sql -- --as a@b.c "select * from public.members"`.)
  */
 import postgres from "postgres";
-import { findUser, runAs, type Actor } from "./lib/actas.ts";
+import { type Actor, findUser, runAs } from "./lib/actas.ts";
 import { option, positionals } from "./lib/args.ts";
 import { readConfig } from "./lib/config.ts";
 import { FatalError, runMain } from "./lib/log.ts";
@@ -14,8 +14,13 @@ import { FatalError, runMain } from "./lib/log.ts";
 async function main(): Promise<void> {
   const who = option("--as");
   const [statement] = positionals(["--as", "--aal"]);
-  if (!who || !statement) throw new FatalError('Usage: npm run sql -- --as <email | anon | service_role> [--aal aal2] "<sql>"');
-  const sql = postgres(process.env.SUPABASE_DB_URL ?? `postgresql://postgres:postgres@127.0.0.1:${readConfig().dbPort}/postgres`, { max: 1, onnotice: () => {} });
+  if (!who || !statement) {
+    throw new FatalError('Usage: npm run sql -- --as <email | anon | service_role> [--aal aal2] "<sql>"');
+  }
+  const sql = postgres(
+    process.env.SUPABASE_DB_URL ?? `postgresql://postgres:postgres@127.0.0.1:${readConfig().dbPort}/postgres`,
+    { max: 1, onnotice: () => {} },
+  );
   try {
     let actor: Actor;
     if (who === "anon" || who === "service_role") actor = { kind: who };

@@ -9,12 +9,21 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { applyMigrations, buildDatabase, clusterPid, ensurePackages, initCluster, psql, startCluster, type Cluster } from "./lib/cluster.ts";
-import { readConfig, type ProjectConfig } from "./lib/config.ts";
+import {
+  applyMigrations,
+  buildDatabase,
+  type Cluster,
+  clusterPid,
+  ensurePackages,
+  initCluster,
+  psql,
+  startCluster,
+} from "./lib/cluster.ts";
+import { type ProjectConfig, readConfig } from "./lib/config.ts";
 import { done, runMain, step } from "./lib/log.ts";
 import { assertPortsFree, isAlive } from "./lib/proc.ts";
 import { functionEnv, startGatewayProcess, startMailCatcher, stopProcessGroup } from "./lib/services.ts";
-import { demoTokens, localCluster, logDir, readState, writeState, type StackState } from "./lib/stack.ts";
+import { demoTokens, localCluster, logDir, readState, type StackState, writeState } from "./lib/stack.ts";
 import { apiKey } from "./lib/tokens.ts";
 
 async function databaseAnswers(cluster: Cluster): Promise<boolean> {
@@ -25,7 +34,10 @@ async function databaseAnswers(cluster: Cluster): Promise<boolean> {
 
 async function gatewayAnswers(port: number, pid: number | undefined): Promise<boolean> {
   if (!pid || !isAlive(pid)) return false;
-  return fetch(`http://127.0.0.1:${port}/functions/v1/health`).then((r) => r.status < 500 || r.status === 503, () => false);
+  return fetch(`http://127.0.0.1:${port}/functions/v1/health`).then(
+    (r) => r.status < 500 || r.status === 503,
+    () => false,
+  );
 }
 
 async function printSummary(config: ProjectConfig, cluster: Cluster): Promise<void> {
@@ -41,12 +53,20 @@ async function printSummary(config: ProjectConfig, cluster: Cluster): Promise<vo
     ["Logs", logDir],
   ];
   for (const [label, value] of lines) console.log(`  ${label.padEnd(17)} ${value}`);
-  const orgs = await psql(cluster.url(), `
+  const orgs = await psql(
+    cluster.url(),
+    `
     select coalesce(json_agg(json_build_object('id', o.id, 'name', o.name,
              'roles', (select json_agg(json_build_object('key', r.key, 'id', r.id) order by r.rank desc) from public.roles r where r.org_id = o.id))
-           order by o.created_at), '[]') from public.organizations o`).then((text) => JSON.parse(text || "[]") as { id: string; name: string; roles: { key: string; id: string }[] }[], () => []);
+           order by o.created_at), '[]') from public.organizations o`,
+  ).then(
+    (text) => JSON.parse(text || "[]") as { id: string; name: string; roles: { key: string; id: string }[] }[],
+    () => [],
+  );
   for (const org of orgs.slice(0, 3)) {
-    console.log(`\n  Organization ${org.name}: ${org.id}\n  Its roles (an API that takes a role accepts the key or the id):`);
+    console.log(
+      `\n  Organization ${org.name}: ${org.id}\n  Its roles (an API that takes a role accepts the key or the id):`,
+    );
     for (const role of org.roles ?? []) console.log(`    ${role.key.padEnd(10)} ${role.id}`);
   }
   if (tokens.length > 0) {
@@ -80,7 +100,9 @@ async function main(): Promise<void> {
   const ports: Record<string, number> = {};
   if (!up.database) ports.database = config.dbPort;
   if (!up.gateway) ports["functions gateway"] = config.apiPort;
-  if (!up.mail) Object.assign(ports, { "mail catcher web": config.mailWebPort, "mail catcher SMTP": config.mailSmtpPort });
+  if (!up.mail) {
+    Object.assign(ports, { "mail catcher web": config.mailWebPort, "mail catcher SMTP": config.mailSmtpPort });
+  }
   // A part that died may leave its process behind without its port: stop it before taking the port.
   if (!up.gateway && previous?.pids.gateway && isAlive(previous.pids.gateway)) stopProcessGroup(previous.pids.gateway);
   await assertPortsFree(ports);
@@ -100,7 +122,11 @@ async function main(): Promise<void> {
   try {
     if (!up.database) {
       const fresh = !existsSync(join(cluster.dataDir, "PG_VERSION"));
-      step(fresh ? `Creating the database cluster in ${cluster.dataDir}` : `Reusing the database cluster in ${cluster.dataDir}`);
+      step(
+        fresh
+          ? `Creating the database cluster in ${cluster.dataDir}`
+          : `Reusing the database cluster in ${cluster.dataDir}`,
+      );
       await initCluster(cluster);
       step(`Starting PostgreSQL on port ${config.dbPort} (durable: fsync and synchronous commit on)`);
       await startCluster(cluster, "durable");
@@ -120,8 +146,15 @@ async function main(): Promise<void> {
     }
     if (!up.gateway) {
       step(`Starting ${config.functions.length} edge function(s) behind the gateway on port ${config.apiPort}`);
-      const env = await functionEnv(config.apiPort, cluster.url(), { smtpPort: config.mailSmtpPort, webPort: config.mailWebPort });
-      const gateway = await startGatewayProcess(config.apiPort, config.functions, env, { logDir, detached: true, wakeDispatcher: true });
+      const env = await functionEnv(config.apiPort, cluster.url(), {
+        smtpPort: config.mailSmtpPort,
+        webPort: config.mailWebPort,
+      });
+      const gateway = await startGatewayProcess(config.apiPort, config.functions, env, {
+        logDir,
+        detached: true,
+        wakeDispatcher: true,
+      });
       state.pids.gateway = gateway.child.pid;
       if (gateway.child.pid) started.push(gateway.child.pid);
       writeState(state);

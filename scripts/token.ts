@@ -15,7 +15,10 @@ async function main(): Promise<void> {
   const aal = option("--aal") === "aal2" ? "aal2" : "aal1";
   const hours = Number(option("--hours") ?? 1);
   if (!(hours > 0 && hours <= 24 * 7)) throw new FatalError("--hours must be between 0 and 168");
-  const sql = postgres(process.env.SUPABASE_DB_URL ?? `postgresql://postgres:postgres@127.0.0.1:${readConfig().dbPort}/postgres`, { max: 1, onnotice: () => {} });
+  const sql = postgres(
+    process.env.SUPABASE_DB_URL ?? `postgresql://postgres:postgres@127.0.0.1:${readConfig().dbPort}/postgres`,
+    { max: 1, onnotice: () => {} },
+  );
   try {
     const user = await findUser(sql, email);
     if (!user) throw new FatalError(`There is no user ${email}: create one with npm run user -- create ${email}`);

@@ -11,9 +11,14 @@ import { option, positionals } from "./lib/args.ts";
 
 async function main(): Promise<void> {
   const [command, email] = positionals(["--name", "--aal"]);
-  if (command !== "create" || !email) throw new FatalError('Usage: npm run user -- create <email> [--name "Full Name"] [--aal aal2]');
+  if (command !== "create" || !email) {
+    throw new FatalError('Usage: npm run user -- create <email> [--name "Full Name"] [--aal aal2]');
+  }
   const aal = option("--aal") === "aal2" ? "aal2" : "aal1";
-  const sql = postgres(process.env.SUPABASE_DB_URL ?? `postgresql://postgres:postgres@127.0.0.1:${readConfig().dbPort}/postgres`, { max: 1, onnotice: () => {} });
+  const sql = postgres(
+    process.env.SUPABASE_DB_URL ?? `postgresql://postgres:postgres@127.0.0.1:${readConfig().dbPort}/postgres`,
+    { max: 1, onnotice: () => {} },
+  );
   try {
     const user = await createUser(sql, email, option("--name"));
     const { token } = await signIn(sql, user, aal);

@@ -3,7 +3,14 @@
  * the project's legacy JWT secret, asymmetric tokens (ES256, RS256, EdDSA) against the JWKS that
  * Supabase Auth publishes. The claims decide the database role; nothing else is trusted.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import {
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  type JWTPayload,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from "jose";
 import { z } from "zod";
 import { unauthorized } from "./errors.ts";
 
@@ -36,7 +43,8 @@ const ASYMMETRIC = new Set(["ES256", "RS256", "EdDSA", "ES384", "RS384", "PS256"
 
 export function createVerifier(options: VerifierOptions): Verifier {
   const secret = options.secret ? new TextEncoder().encode(options.secret) : undefined;
-  const jwks = options.jwks ?? (options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000 }) : undefined);
+  const jwks = options.jwks ??
+    (options.jwksUrl ? createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 30_000 }) : undefined);
   return async (token) => {
     let alg: string | undefined;
     try {
@@ -55,12 +63,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthorized("Cannot verify the token: it has expired");
-      if (error instanceof joseErrors.JOSEError) throw unauthorized("Cannot verify the token: the signature or claims are invalid");
+      if (error instanceof joseErrors.JOSEError) {
+        throw unauthorized("Cannot verify the token: the signature or claims are invalid");
+      }
       throw error;
     }
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw unauthorized("Cannot verify the token: it has no valid role or expiry");
-    if (claims.data.role === "authenticated" && !claims.data.sub) throw unauthorized("Cannot verify the token: an authenticated token needs a subject");
+    if (claims.data.role === "authenticated" && !claims.data.sub) {
+      throw unauthorized("Cannot verify the token: an authenticated token needs a subject");
+    }
     return payload as Claims;
   };
 }
@@ -80,7 +92,9 @@ export async function authenticate(request: Request, verify: Verifier): Promise<
 }
 
 /** Verifier options from the standard Supabase variables. */
-export function verifierFromEnv(env: { SUPABASE_URL: string; SUPABASE_JWT_SECRET?: string; SUPABASE_JWKS_URL?: string }): VerifierOptions {
+export function verifierFromEnv(
+  env: { SUPABASE_URL: string; SUPABASE_JWT_SECRET?: string; SUPABASE_JWKS_URL?: string },
+): VerifierOptions {
   return {
     secret: env.SUPABASE_JWT_SECRET,
     jwksUrl: env.SUPABASE_JWKS_URL ?? new URL("/auth/v1/.well-known/jwks.json", env.SUPABASE_URL).toString(),

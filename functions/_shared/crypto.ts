@@ -21,7 +21,10 @@ export function randomToken(bytes = 32): string {
 
 /** Compares two secrets in constant time (over their SHA-256 digests, so lengths leak nothing). */
 export async function safeEqual(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
+  const [x, y] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
   const left = new Uint8Array(x);
   const right = new Uint8Array(y);
   let difference = 0;

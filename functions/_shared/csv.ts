@@ -11,12 +11,17 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 export function csvCell(value: unknown): string | number | boolean | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return typeof value === "bigint" ? value.toString() : value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+    return typeof value === "bigint" ? value.toString() : value;
+  }
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
 /** Rows (objects) as CSV text with a header line, in the order of `columns`. */
 export function toCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
-  return stringify(rows.map((row) => columns.map((column) => csvCell(row[column]))), { header: true, columns: [...columns] });
+  return stringify(rows.map((row) => columns.map((column) => csvCell(row[column]))), {
+    header: true,
+    columns: [...columns],
+  });
 }

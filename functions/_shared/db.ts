@@ -32,8 +32,15 @@ export interface CallerRequest {
  * service_role) and the claims themselves, as PostgREST sets them. Everything fn writes, outbox
  * rows included, commits or rolls back together.
  */
-export function asCaller<T>(sql: Sql, claims: Claims, fn: (tx: Tx) => Promise<T>, request: CallerRequest = {}): Promise<T> {
-  if (!(API_ROLES as readonly string[]).includes(claims.role)) throw forbidden(`Cannot act as role ${String(claims.role)}`);
+export function asCaller<T>(
+  sql: Sql,
+  claims: Claims,
+  fn: (tx: Tx) => Promise<T>,
+  request: CallerRequest = {},
+): Promise<T> {
+  if (!(API_ROLES as readonly string[]).includes(claims.role)) {
+    throw forbidden(`Cannot act as role ${String(claims.role)}`);
+  }
   return sql.begin(async (tx) => {
     await tx`
       select set_config('role', ${claims.role}, true),

@@ -30,7 +30,11 @@ export const BaseEnv = z.object({
 export type BaseEnv = z.infer<typeof BaseEnv>;
 
 /** Validates the environment against a schema; throws EnvError naming each bad variable. */
-export function readEnv<S extends z.ZodObject>(schema: S, source: EnvSource = runtimeEnv(), owner = "this function"): z.infer<S> {
+export function readEnv<S extends z.ZodObject>(
+  schema: S,
+  source: EnvSource = runtimeEnv(),
+  owner = "this function",
+): z.infer<S> {
   const result = schema.safeParse(source);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {

@@ -26,9 +26,12 @@ export const unauthorized = (message: string) => new HttpError(401, "unauthorize
 export const forbidden = (message: string) => new HttpError(403, "forbidden", message);
 export const notFound = (message: string) => new HttpError(404, "not_found", message);
 export const conflict = (message: string, details?: unknown) => new HttpError(409, "conflict", message, details);
-export const unprocessable = (message: string, details?: unknown) => new HttpError(422, "validation_failed", message, details);
+export const unprocessable = (message: string, details?: unknown) =>
+  new HttpError(422, "validation_failed", message, details);
 export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
-  new HttpError(429, "rate_limited", message, { retry_after: retryAfterSeconds }, { "retry-after": String(retryAfterSeconds) });
+  new HttpError(429, "rate_limited", message, { retry_after: retryAfterSeconds }, {
+    "retry-after": String(retryAfterSeconds),
+  });
 
 /** What postgres.js throws for a server error: the SQLSTATE and Postgres' own fields. */
 interface PostgresLikeError {
@@ -42,12 +45,21 @@ interface PostgresLikeError {
 }
 
 function isPostgresError(error: unknown): error is PostgresLikeError & { name: string } {
-  return error instanceof Error && error.name === "PostgresError" && typeof (error as { code?: unknown }).code === "string";
+  return error instanceof Error && error.name === "PostgresError" &&
+    typeof (error as { code?: unknown }).code === "string";
 }
 
 const CONNECTION_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH", "EPIPE",
-  "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
 ]);
 
 function isConnectionError(error: unknown): boolean {
@@ -59,7 +71,13 @@ function isConnectionError(error: unknown): boolean {
 
 /** Error codes for the statuses our SQL may choose with SQLSTATE GWnnn. */
 const STATUS_CODES: Record<number, string> = {
-  400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 410: "gone", 422: "validation_failed", 429: "rate_limited",
+  400: "bad_request",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  410: "gone",
+  422: "validation_failed",
+  429: "rate_limited",
 };
 
 /**
@@ -77,7 +95,9 @@ function fromGroundworkState(error: PostgresLikeError, details: Record<string, u
   } catch {
     // a plain-text detail stays out of the response
   }
-  const headers: Record<string, string> = typeof extra.retry_after === "number" ? { "retry-after": String(extra.retry_after) } : {};
+  const headers: Record<string, string> = typeof extra.retry_after === "number"
+    ? { "retry-after": String(extra.retry_after) }
+    : {};
   return new HttpError(status, STATUS_CODES[status] ?? "error", error.message, { ...details, ...extra }, headers);
 }
 
@@ -99,26 +119,45 @@ export function fromPostgresError(error: unknown): HttpError | null {
   // Text PostgreSQL cannot store: a NUL byte (22021, or 22P05 inside JSON), invalid UTF-8.
   if (code === "22021" || code === "22P05") {
     const nul = /0x00|\\u0000/.test(`${error.message} ${error.detail ?? ""}`);
-    return new HttpError(422, "validation_failed",
-      nul ? "Cannot store the text: it contains the NUL character (\\u0000)" : "Cannot store the text: it is not valid UTF-8", details);
+    return new HttpError(
+      422,
+      "validation_failed",
+      nul
+        ? "Cannot store the text: it contains the NUL character (\\u0000)"
+        : "Cannot store the text: it is not valid UTF-8",
+      details,
+    );
   }
   if (code === "23505" || code === "23P01") return new HttpError(409, "conflict", error.message, details);
-  if (code === "40001" || code === "40P01") return new HttpError(409, "conflict", "The request clashed with a concurrent change; retry it", details);
+  if (code === "40001" || code === "40P01") {
+    return new HttpError(409, "conflict", "The request clashed with a concurrent change; retry it", details);
+  }
   if (code === "42501") return new HttpError(403, "forbidden", error.message, details);
   if (code === "P0002") return new HttpError(404, "not_found", error.message, details);
   if (code === "23503") return new HttpError(422, "invalid_reference", error.message, details);
-  if (code === "23514" || code === "23502" || /^22/.test(code)) return new HttpError(422, "validation_failed", error.message, details);
+  if (code === "23514" || code === "23502" || /^22/.test(code)) {
+    return new HttpError(422, "validation_failed", error.message, details);
+  }
   if (code === "P0001") return new HttpError(400, "bad_request", error.message, details);
-  if (code === "57014") return new HttpError(503, "timeout", "The database took too long to answer; try again", details);
+  if (code === "57014") {
+    return new HttpError(503, "timeout", "The database took too long to answer; try again", details);
+  }
   return null;
 }
 
 /** Any thrown value as an HttpError: known errors keep their status, the rest become a 500. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  return fromPostgresError(error) ?? new HttpError(500, "internal_error", "Something went wrong on our side; the request id identifies it in our logs");
+  return fromPostgresError(error) ??
+    new HttpError(500, "internal_error", "Something went wrong on our side; the request id identifies it in our logs");
 }
 
 export function errorBody(error: HttpError): ErrorBody {
-  return { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
 }

@@ -56,7 +56,10 @@ function withStandardHeaders(response: Response, requestId: string): Response {
 }
 
 /** Wraps a function's logic in the shared pipeline. Nothing thrown reaches the caller raw. */
-export function createHandler(options: HandlerOptions, fn: (request: Request, context: RequestContext) => Promise<Response>): Handler {
+export function createHandler(
+  options: HandlerOptions,
+  fn: (request: Request, context: RequestContext) => Promise<Response>,
+): Handler {
   const methods = new Set(options.methods.map((m) => m.toUpperCase()));
   return async (request) => {
     const started = performance.now();
@@ -68,9 +71,15 @@ export function createHandler(options: HandlerOptions, fn: (request: Request, co
       if (request.method === "OPTIONS") {
         response = new Response(null, { status: 204 });
       } else if (!methods.has(request.method)) {
-        throw new HttpError(405, "method_not_allowed", `Cannot ${request.method} ${options.name}: use ${[...methods].join(" or ")}`, undefined, {
-          allow: [...methods, "OPTIONS"].join(", "),
-        });
+        throw new HttpError(
+          405,
+          "method_not_allowed",
+          `Cannot ${request.method} ${options.name}: use ${[...methods].join(" or ")}`,
+          undefined,
+          {
+            allow: [...methods, "OPTIONS"].join(", "),
+          },
+        );
       } else {
         bodyLimits.set(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
         response = await fn(request, { requestId, log, url });
@@ -91,8 +100,14 @@ export function createHandler(options: HandlerOptions, fn: (request: Request, co
 }
 
 /** Reads the body as text, refusing more than the limit (413) whatever Content-Length claims. */
-export async function readText(request: Request, maxBytes = bodyLimits.get(request) ?? DEFAULT_MAX_BODY_BYTES): Promise<string> {
-  const tooLarge = () => new HttpError(413, "payload_too_large", `Cannot accept the request: the body is larger than ${maxBytes} bytes`, { max_bytes: maxBytes });
+export async function readText(
+  request: Request,
+  maxBytes = bodyLimits.get(request) ?? DEFAULT_MAX_BODY_BYTES,
+): Promise<string> {
+  const tooLarge = () =>
+    new HttpError(413, "payload_too_large", `Cannot accept the request: the body is larger than ${maxBytes} bytes`, {
+      max_bytes: maxBytes,
+    });
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!request.body) return "";
@@ -130,7 +145,9 @@ export function issuesOf(error: z.ZodError): { path: string; message: string }[]
 /** Validates a value with a zod schema, answering 422 with each problem. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, what = "request"): z.infer<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw unprocessable(`Cannot accept the ${what}: it does not match the expected shape`, issuesOf(result.error));
+  if (!result.success) {
+    throw unprocessable(`Cannot accept the ${what}: it does not match the expected shape`, issuesOf(result.error));
+  }
   return result.data;
 }
 
@@ -150,7 +167,10 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
   }
   const nul = nulPath(value);
   if (nul !== null) {
-    throw unprocessable("Cannot accept the request body: text may not contain the NUL character (\\u0000)", [{ path: nul || "(body)", message: "contains a NUL character" }]);
+    throw unprocessable("Cannot accept the request body: text may not contain the NUL character (\\u0000)", [{
+      path: nul || "(body)",
+      message: "contains a NUL character",
+    }]);
   }
   return validate(schema, value, "request body");
 }
@@ -180,6 +200,11 @@ export function nulPath(value: unknown, path = ""): string | null {
 export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.infer<S> {
   const query = Object.fromEntries(url.searchParams);
   const nul = nulPath(query);
-  if (nul !== null) throw unprocessable("Cannot accept the query: text may not contain the NUL character (\\u0000)", [{ path: nul, message: "contains a NUL character" }]);
+  if (nul !== null) {
+    throw unprocessable("Cannot accept the query: text may not contain the NUL character (\\u0000)", [{
+      path: nul,
+      message: "contains a NUL character",
+    }]);
+  }
   return validate(schema, query, "query");
 }

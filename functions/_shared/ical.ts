@@ -26,7 +26,11 @@ const PRODID = { company: "Groundwork", product: "Scheduling", language: "EN" };
 /** An instant as a luxon DateTime in the named IANA zone (refusing an unknown zone). */
 export function inZone(instant: string | Date, timeZone: string): DateTime {
   const at = (instant instanceof Date ? DateTime.fromJSDate(instant) : DateTime.fromISO(instant)).setZone(timeZone);
-  if (!at.isValid) throw new Error(`Cannot write the calendar: ${at.invalidExplanation ?? at.invalidReason ?? "invalid time or zone"}`);
+  if (!at.isValid) {
+    throw new Error(
+      `Cannot write the calendar: ${at.invalidExplanation ?? at.invalidReason ?? "invalid time or zone"}`,
+    );
+  }
   return at;
 }
 
@@ -48,7 +52,10 @@ function addEvent(calendar: ReturnType<typeof ical>, booking: IcalBooking): void
 
 /** A one-event invitation (METHOD:REQUEST, or CANCEL for a cancellation). */
 export function bookingInvite(booking: IcalBooking): string {
-  const calendar = ical({ prodId: PRODID, method: booking.cancelled ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST });
+  const calendar = ical({
+    prodId: PRODID,
+    method: booking.cancelled ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST,
+  });
   addEvent(calendar, booking);
   return calendar.toString();
 }

@@ -34,16 +34,20 @@ export function redactPath(pathname: string): string {
 
 /** Log fields with secrets replaced: fields named like a secret, and token-like path segments. */
 export function redactFields(fields: LogFields): LogFields {
-  return Object.fromEntries(Object.entries(fields).map(([key, value]) => {
-    if (SECRET_FIELD.test(key) && value !== undefined && value !== null) return [key, REDACTED];
-    if ((key === "path" || key === "url") && typeof value === "string") return [key, redactPath(value)];
-    return [key, value];
-  }));
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => {
+      if (SECRET_FIELD.test(key) && value !== undefined && value !== null) return [key, REDACTED];
+      if ((key === "path" || key === "url") && typeof value === "string") return [key, redactPath(value)];
+      return [key, value];
+    }),
+  );
 }
 
 export function createLogger(base: LogFields): Logger {
   const emit = (level: LogLevel, message: string, fields: LogFields = {}) =>
-    logSink.write(JSON.stringify({ time: new Date().toISOString(), level, message, ...redactFields({ ...base, ...fields }) }));
+    logSink.write(
+      JSON.stringify({ time: new Date().toISOString(), level, message, ...redactFields({ ...base, ...fields }) }),
+    );
   return {
     info: (message, fields) => emit("info", message, fields),
     warn: (message, fields) => emit("warn", message, fields),
@@ -55,7 +59,12 @@ export function createLogger(base: LogFields): Logger {
 export function describeError(error: unknown): LogFields {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { error_name: error.name, error_message: error.message, ...(code ? { error_code: code } : {}), stack: error.stack };
+    return {
+      error_name: error.name,
+      error_message: error.message,
+      ...(code ? { error_code: code } : {}),
+      stack: error.stack,
+    };
   }
   return { error_message: String(error) };
 }

@@ -2,7 +2,7 @@
  * What a function needs from its environment, built once per process: the validated env, the
  * database pool and the JWT verifier.
  */
-import { createVerifier, verifierFromEnv, type Verifier } from "./auth.ts";
+import { createVerifier, type Verifier, verifierFromEnv } from "./auth.ts";
 import { connect, type Sql } from "./db.ts";
 import { BaseEnv, readEnv, runtimeEnv } from "./env.ts";
 

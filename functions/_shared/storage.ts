@@ -31,7 +31,8 @@ export function storageClient(env: StorageEnv, fetchImpl: typeof fetch = fetch):
   return {
     async signUpload(bucket, path) {
       const response = await fetchImpl(new URL(`object/upload/sign/${bucket}/${encodePath(path)}`, base), {
-        method: "POST", headers: { ...headers, "x-upsert": "false" },
+        method: "POST",
+        headers: { ...headers, "x-upsert": "false" },
       });
       const body = (await response.json().catch(() => ({}))) as { url?: string };
       if (!response.ok || !body.url) throw unavailable("sign the upload", `${response.status}`);
@@ -49,7 +50,9 @@ export function storageClient(env: StorageEnv, fetchImpl: typeof fetch = fetch):
     async remove(bucket, paths) {
       if (paths.length === 0) return [];
       const response = await fetchImpl(new URL(`object/${bucket}`, base), {
-        method: "DELETE", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify({ prefixes: paths }),
+        method: "DELETE",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ prefixes: paths }),
       });
       if (!response.ok) throw unavailable("remove files", `${response.status}`);
       const removed = (await response.json().catch(() => [])) as { name?: string }[];

@@ -6,13 +6,13 @@
  * twice is harmless.
  */
 import { z } from "zod";
-import { bearerToken, createVerifier, verifierFromEnv, type Verifier } from "../_shared/auth.ts";
+import { bearerToken, createVerifier, type Verifier, verifierFromEnv } from "../_shared/auth.ts";
 import { safeEqual } from "../_shared/crypto.ts";
 import { connect, type Sql } from "../_shared/db.ts";
 import { BaseEnv, readEnv, runtimeEnv } from "../_shared/env.ts";
 import { forbidden, unauthorized } from "../_shared/errors.ts";
-import { createHandler, json, readJson, type Handler } from "../_shared/http.ts";
-import { StorageEnv, storageClient, type StorageClient } from "../_shared/storage.ts";
+import { createHandler, type Handler, json, readJson } from "../_shared/http.ts";
+import { type StorageClient, storageClient, StorageEnv } from "../_shared/storage.ts";
 
 export const PurgeRequest = z.object({ max_documents: z.number().int().min(1).max(1000).default(100) }).strict();
 
@@ -33,7 +33,9 @@ export async function purge(deps: PurgeDeps, maxDocuments: number): Promise<Purg
     let claimed = false;
     try {
       await deps.sql.begin(async (tx) => {
-        const [row] = await tx<{ document_id: string; paths: string[] }[]>`select * from private.claim_document_purges(1)`;
+        const [row] = await tx<
+          { document_id: string; paths: string[] }[]
+        >`select * from private.claim_document_purges(1)`;
         if (!row) return;
         claimed = true;
         await deps.storage.remove("documents", row.paths);

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
-import { TransportError, type EmailTransport } from "../_shared/email/transport.ts";
+import { type EmailTransport, TransportError } from "../_shared/email/transport.ts";
 import { renderEmail, RenderError } from "../_shared/email/templates.ts";
 
 export const DispatchRequest = z.object({
@@ -41,32 +41,52 @@ export interface DispatchDeps {
   from: string;
 }
 
-async function deliver(deps: DispatchDeps, worker: string, row: OutboxRow): Promise<"sent" | "failed" | "dead" | "lease_lost"> {
+async function deliver(
+  deps: DispatchDeps,
+  worker: string,
+  row: OutboxRow,
+): Promise<"sent" | "failed" | "dead" | "lease_lost"> {
   // The dispatcher is a trusted server process on the service's own connection: each outcome is
   // one autocommitted statement (the functions are security definer), not a four-step transaction.
-  const record = async (statement: (sql: Sql) => Promise<{ result: unknown }[]>) => (await statement(deps.sql))[0]?.result;
+  const record = async (statement: (sql: Sql) => Promise<{ result: unknown }[]>) =>
+    (await statement(deps.sql))[0]?.result;
   let rendered;
   try {
     rendered = renderEmail(row.template, row.locale, row.data);
   } catch (error) {
     if (!(error instanceof RenderError)) throw error;
-    const status = await record((tx) => tx`select private.fail_email(${row.id}, ${worker}, ${error.message}, true)::text as result`);
+    const status = await record((tx) =>
+      tx`select private.fail_email(${row.id}, ${worker}, ${error.message}, true)::text as result`
+    );
     return status === "dead" ? "dead" : "lease_lost";
   }
   try {
-    const { providerMessageId } = await deps.transport.send({ ...rendered, from: deps.from, to: row.recipient, idempotencyKey: row.idempotency_key });
-    const done = await record((tx) => tx`select private.complete_email(${row.id}, ${worker}, ${providerMessageId}) as result`);
+    const { providerMessageId } = await deps.transport.send({
+      ...rendered,
+      from: deps.from,
+      to: row.recipient,
+      idempotencyKey: row.idempotency_key,
+    });
+    const done = await record((tx) =>
+      tx`select private.complete_email(${row.id}, ${worker}, ${providerMessageId}) as result`
+    );
     return done ? "sent" : "lease_lost";
   } catch (error) {
     const permanent = error instanceof TransportError && error.permanent;
-    const status = await record((tx) => tx`select private.fail_email(${row.id}, ${worker}, ${(error as Error).message}, ${permanent})::text as result`);
+    const status = await record((tx) =>
+      tx`select private.fail_email(${row.id}, ${worker}, ${(error as Error).message}, ${permanent})::text as result`
+    );
     if (status === "dead") return "dead";
     return status === "failed" ? "failed" : "lease_lost";
   }
 }
 
 /** One dispatcher run: claims and delivers batches until the outbox has nothing due (or max_batches). */
-export async function dispatch(deps: DispatchDeps, options: DispatchRequest, worker = `dispatch-${crypto.randomUUID()}`): Promise<DispatchResult> {
+export async function dispatch(
+  deps: DispatchDeps,
+  options: DispatchRequest,
+  worker = `dispatch-${crypto.randomUUID()}`,
+): Promise<DispatchResult> {
   const result: DispatchResult = { worker, batches: 0, claimed: 0, sent: 0, retrying: 0, dead: 0, lease_lost: 0 };
   while (result.batches < options.max_batches) {
     const rows = await deps.sql<OutboxRow[]>`

@@ -6,16 +6,16 @@
  * nothing: its leases expire and the next run claims those messages again.
  */
 import { z } from "zod";
-import { bearerToken, createVerifier, verifierFromEnv, type Verifier } from "../_shared/auth.ts";
+import { bearerToken, createVerifier, type Verifier, verifierFromEnv } from "../_shared/auth.ts";
 import { safeEqual } from "../_shared/crypto.ts";
 import { connect } from "../_shared/db.ts";
 import { EmailEnv, transportFromEnv } from "../_shared/email/transport.ts";
-import { dispatch, DispatchRequest, type DispatchDeps } from "./dispatch.ts";
+import { dispatch, type DispatchDeps, DispatchRequest } from "./dispatch.ts";
 import { BaseEnv, readEnv, runtimeEnv } from "../_shared/env.ts";
 import { forbidden, unauthorized } from "../_shared/errors.ts";
-import { createHandler, json, readJson, type Handler } from "../_shared/http.ts";
+import { createHandler, type Handler, json, readJson } from "../_shared/http.ts";
 
-export { dispatch, DispatchRequest, DispatchResult, type DispatchDeps } from "./dispatch.ts";
+export { dispatch, type DispatchDeps, DispatchRequest, DispatchResult } from "./dispatch.ts";
 
 /** Allows the service role's JWT or the dispatcher secret, nothing else. */
 async function authorize(request: Request, verify: Verifier, secret: string): Promise<void> {
@@ -38,7 +38,8 @@ export interface DispatchHandlerDeps extends DispatchDeps {
 export function createDispatchHandler(deps: DispatchHandlerDeps): Handler {
   return createHandler({ name: "email-dispatch", methods: ["POST"], maxBodyBytes: 4096 }, async (request, { log }) => {
     await authorize(request, deps.verify, deps.secret);
-    const hasBody = Number(request.headers.get("content-length") ?? "0") > 0 || request.headers.get("content-type") !== null;
+    const hasBody = Number(request.headers.get("content-length") ?? "0") > 0 ||
+      request.headers.get("content-type") !== null;
     const options = hasBody ? await readJson(request, DispatchRequest) : DispatchRequest.parse({});
     const result = await dispatch(deps, options);
     log.info("dispatched", { ...result });

@@ -11,7 +11,7 @@ import { safeEqual } from "../_shared/crypto.ts";
 import { asCaller, connect, type Sql } from "../_shared/db.ts";
 import { BaseEnv, readEnv, runtimeEnv } from "../_shared/env.ts";
 import { unauthorized } from "../_shared/errors.ts";
-import { createHandler, json, readText, validate, type Handler } from "../_shared/http.ts";
+import { createHandler, type Handler, json, readText, validate } from "../_shared/http.ts";
 
 export const ResendEvent = z.object({
   type: z.string(),
@@ -39,8 +39,16 @@ export async function verifySvix(secret: string, headers: Headers, body: string,
   if (!Number.isFinite(seconds) || Math.abs(now / 1000 - seconds) > TOLERANCE_SECONDS) {
     throw unauthorized("Cannot accept the webhook: its timestamp is too old or in the future");
   }
-  const key = await crypto.subtle.importKey("raw", base64ToBytes(secret.replace(/^whsec_/, "")), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`)));
+  const key = await crypto.subtle.importKey(
+    "raw",
+    base64ToBytes(secret.replace(/^whsec_/, "")),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestamp}.${body}`)),
+  );
   const expected = btoa(String.fromCharCode(...mac));
   for (const entry of signatures.split(" ")) {
     const [version, signature] = entry.split(",");
@@ -62,19 +70,28 @@ export function createEmailEventsHandler(deps: EmailEventsDeps): Handler {
     try {
       payload = JSON.parse(body);
     } catch {
-      return json({ error: { code: "bad_request", message: "Cannot accept the webhook: the body is not valid JSON" } }, { status: 400 });
+      return json(
+        { error: { code: "bad_request", message: "Cannot accept the webhook: the body is not valid JSON" } },
+        { status: 400 },
+      );
     }
     const event = validate(ResendEvent, payload, "webhook event");
     const kind = EVENTS[event.type];
     if (!kind) return json({ recorded: false, reason: `ignored event ${event.type}` });
     const service = { role: "service_role" as const, exp: Math.floor(Date.now() / 1000) + 60 };
-    const [row] = await asCaller(deps.sql, service, (tx) =>
-      tx`select private.record_email_event(${event.data.email_id}, ${kind}, ${event.created_at}::timestamptz) as recorded`);
+    const [row] = await asCaller(
+      deps.sql,
+      service,
+      (tx) =>
+        tx`select private.record_email_event(${event.data.email_id}, ${kind}, ${event.created_at}::timestamptz) as recorded`,
+    );
     return json({ recorded: Boolean(row?.recorded) });
   });
 }
 
-export const EmailEventsEnv = BaseEnv.extend({ RESEND_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be Resend's whsec_ signing secret") });
+export const EmailEventsEnv = BaseEnv.extend({
+  RESEND_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be Resend's whsec_ signing secret"),
+});
 
 function fromEnv(): EmailEventsDeps {
   const env = readEnv(EmailEventsEnv, runtimeEnv(), "function email-events");

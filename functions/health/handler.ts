@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { HttpError } from "../_shared/errors.ts";
-import { createHandler, json, type Handler } from "../_shared/http.ts";
+import { createHandler, type Handler, json } from "../_shared/http.ts";
 import type { Sql } from "../_shared/db.ts";
 import { createRuntime } from "../_shared/runtime.ts";
 
@@ -49,7 +49,9 @@ export function createHealthHandler(deps: HealthDeps): Handler {
       migration = await Promise.race([probe(deps.sql), timeout]);
     } catch (error) {
       log.warn("database check failed", { reason: (error as Error).message });
-      throw new HttpError(503, "database_unavailable", "Cannot reach the database", { reason: (error as { code?: string }).code ?? "timeout" });
+      throw new HttpError(503, "database_unavailable", "Cannot reach the database", {
+        reason: (error as { code?: string }).code ?? "timeout",
+      });
     } finally {
       clearTimeout(timer);
     }

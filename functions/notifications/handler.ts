@@ -11,7 +11,7 @@ import { authenticate } from "../_shared/auth.ts";
 import { asCaller, callerRequest } from "../_shared/db.ts";
 import { toCsv } from "../_shared/csv.ts";
 import { notFound, unauthorized } from "../_shared/errors.ts";
-import { createHandler, json, readQuery, type Handler } from "../_shared/http.ts";
+import { createHandler, type Handler, json, readQuery } from "../_shared/http.ts";
 import { createRuntime, type Runtime } from "../_shared/runtime.ts";
 
 export const ExportQuery = z.object({
@@ -20,8 +20,20 @@ export const ExportQuery = z.object({
 }).strict();
 
 export const EXPORT_COLUMNS = [
-  "id", "org_id", "type", "title", "body", "link", "priority", "group_count", "deliver_at", "read_at", "archived_at",
-  "email_delivered_at", "email_opened_at", "created_at",
+  "id",
+  "org_id",
+  "type",
+  "title",
+  "body",
+  "link",
+  "priority",
+  "group_count",
+  "deliver_at",
+  "read_at",
+  "archived_at",
+  "email_delivered_at",
+  "email_opened_at",
+  "created_at",
 ] as const;
 
 export function createNotificationsHandler(deps: Runtime): Handler {
@@ -31,7 +43,8 @@ export function createNotificationsHandler(deps: Runtime): Handler {
     const query = readQuery(url, ExportQuery);
     const claims = await authenticate(request, deps.verify);
     if (claims.role !== "authenticated") throw unauthorized("Cannot export notifications: sign in first");
-    const rows = await asCaller(deps.sql, claims, (tx) => tx`
+    const rows = await asCaller(deps.sql, claims, (tx) =>
+      tx`
       select ${tx.unsafe(EXPORT_COLUMNS.join(", "))}
       from public.notifications
       where user_id = auth.uid() and (${query.include_archived === "true"} or archived_at is null)
@@ -40,7 +53,10 @@ export function createNotificationsHandler(deps: Runtime): Handler {
     if (query.format === "csv") {
       const csv = toCsv(rows as unknown as Record<string, unknown>[], EXPORT_COLUMNS);
       return new Response(csv, {
-        headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="notifications-${date}.csv"` },
+        headers: {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="notifications-${date}.csv"`,
+        },
       });
     }
     return json({ exported_at: new Date().toISOString(), notifications: rows }, {

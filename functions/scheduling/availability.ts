@@ -33,7 +33,8 @@ export function isTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
-const overlaps = (a: { start: number; end: number }, b: { start: Date; end: Date }) => a.start < b.end.getTime() && b.start.getTime() < a.end;
+const overlaps = (a: { start: number; end: number }, b: { start: Date; end: Date }) =>
+  a.start < b.end.getTime() && b.start.getTime() < a.end;
 
 /** The local windows of each date in [from, to], as absolute [start, end) in milliseconds. */
 export function windows(input: AvailabilityInput, from: Date, to: Date): { start: number; end: number }[] {
@@ -50,7 +51,9 @@ export function windows(input: AvailabilityInput, from: Date, to: Date): { start
     for (const w of list) {
       const start = DateTime.fromISO(`${date}T${w.start}`, { zone });
       // 24:00 ends the day: the next day's midnight, in the zone.
-      const end = w.end.startsWith("24:") ? day.plus({ days: 1 }).startOf("day") : DateTime.fromISO(`${date}T${w.end}`, { zone });
+      const end = w.end.startsWith("24:")
+        ? day.plus({ days: 1 }).startOf("day")
+        : DateTime.fromISO(`${date}T${w.end}`, { zone });
       if (start.isValid && end.isValid && end > start) result.push({ start: start.toMillis(), end: end.toMillis() });
     }
     day = day.plus({ days: 1 });
@@ -76,8 +79,14 @@ export function freeSlots(input: AvailabilityInput, from: Date, to: Date, durati
   for (const w of windows(input, from, to)) {
     for (let start = w.start; start + duration <= w.end; start += step) {
       if (start < earliest || start > latest) continue;
-      const blocked = { start: start - input.bufferBeforeMinutes * 60_000, end: start + duration + input.bufferAfterMinutes * 60_000 };
-      if (input.busy.some((b) => overlaps(blocked, b)) || input.timeOff.some((t) => overlaps({ start, end: start + duration }, t))) continue;
+      const blocked = {
+        start: start - input.bufferBeforeMinutes * 60_000,
+        end: start + duration + input.bufferAfterMinutes * 60_000,
+      };
+      if (
+        input.busy.some((b) => overlaps(blocked, b)) ||
+        input.timeOff.some((t) => overlaps({ start, end: start + duration }, t))
+      ) continue;
       slots.set(start, { start: new Date(start).toISOString(), end: new Date(start + duration).toISOString() });
     }
   }
@@ -88,5 +97,6 @@ export function freeSlots(input: AvailabilityInput, from: Date, to: Date, durati
 export function withinAvailability(input: AvailabilityInput, start: Date, end: Date): boolean {
   const s = start.getTime();
   const e = end.getTime();
-  return windows(input, start, end).some((w) => w.start <= s && e <= w.end) && !input.timeOff.some((t) => overlaps({ start: s, end: e }, t));
+  return windows(input, start, end).some((w) => w.start <= s && e <= w.end) &&
+    !input.timeOff.some((t) => overlaps({ start: s, end: e }, t));
 }

@@ -33,8 +33,13 @@ function figure(value: number): string {
 export function renderBenchTable(files: BenchFile[]): string {
   const lines = [BEGIN, ""];
   for (const file of files) {
-    const origin = file.commit ? `commit \`${file.commit.slice(0, 12)}\`${file.dirty ? " (with uncommitted changes)" : ""}` : "an unrecorded commit";
-    lines.push(`**${file.suite}** — ${file.date.slice(0, 10)}, ${origin}, ${file.durability ?? "unrecorded"} cluster`, "");
+    const origin = file.commit
+      ? `commit \`${file.commit.slice(0, 12)}\`${file.dirty ? " (with uncommitted changes)" : ""}`
+      : "an unrecorded commit";
+    lines.push(
+      `**${file.suite}** — ${file.date.slice(0, 10)}, ${origin}, ${file.durability ?? "unrecorded"} cluster`,
+      "",
+    );
     lines.push("| measure | value | target | met | detail |", "| --- | --- | --- | --- | --- |");
     for (const r of file.results) {
       lines.push(`| ${r.name.trim()} | ${figure(r.value)} | ${r.target} | ${r.ok ? "met" : "missed"} | ${r.detail} |`);

@@ -6,7 +6,7 @@
  * non-superuser `postgres`, as on a hosted Supabase project. The server never runs as root:
  * when we are root it runs as the `postgres` OS user.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, chownSync, statSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { userInfo } from "node:os";
@@ -38,14 +38,18 @@ export async function ensurePackages(): Promise<void> {
   if (missing.length === 0) return;
   const command = `apt-get install -y ${missing.join(" ")}`;
   if (!isRoot()) {
-    throw new FatalError(`Missing Debian packages: ${missing.join(", ")}. Install them with: sudo apt-get update && sudo ${command}`);
+    throw new FatalError(
+      `Missing Debian packages: ${missing.join(", ")}. Install them with: sudo apt-get update && sudo ${command}`,
+    );
   }
   step(`Installing Debian packages: ${missing.join(", ")}`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const update = await run("apt-get", ["update", "-qq"], { env });
   const install = update.code === 0 ? await run("apt-get", ["install", "-y", "-qq", ...missing], { env }) : update;
   if (install.code !== 0) {
-    throw new FatalError(`Cannot install ${missing.join(", ")} (${command}): ${install.stderr.trim().split("\n").pop()}`);
+    throw new FatalError(
+      `Cannot install ${missing.join(", ")} (${command}): ${install.stderr.trim().split("\n").pop()}`,
+    );
   }
 }
 
@@ -99,7 +103,14 @@ function postgresIds(): { uid: number; gid: number } {
 export async function initCluster(cluster: Cluster): Promise<void> {
   if (existsSync(join(cluster.dataDir, "PG_VERSION"))) return;
   const result = await asServerUser(pgBin("initdb"), [
-    "-D", cluster.dataDir, "-U", "supabase_admin", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+    "-D",
+    cluster.dataDir,
+    "-U",
+    "supabase_admin",
+    "--auth=trust",
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
   ]);
   if (result.code !== 0) throw new FatalError(`initdb failed: ${result.stderr.trim()}`);
 }
@@ -149,21 +160,49 @@ export async function startCluster(cluster: Cluster, durability: Durability = "d
     "-c max_worker_processes=16",
     "-c wal_level=logical",
     "-c max_connections=200",
-    ...(durability === "throwaway" ? THROWAWAY_SETTINGS : ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]),
+    ...(durability === "throwaway"
+      ? THROWAWAY_SETTINGS
+      : ["-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on"]),
     "-c timezone=UTC",
   ].join(" ");
-  let result = await asServerUser(pgBin("pg_ctl"), ["-D", cluster.dataDir, "-l", cluster.logFile, "-o", options, "-w", "-t", "60", "start"]);
+  let result = await asServerUser(pgBin("pg_ctl"), [
+    "-D",
+    cluster.dataDir,
+    "-l",
+    cluster.logFile,
+    "-o",
+    options,
+    "-w",
+    "-t",
+    "60",
+    "start",
+  ]);
   // Right after a crash the dead server's processes may still hold its shared memory for a moment.
   for (let attempt = 0; result.code !== 0 && attempt < 25; attempt++) {
     const log = existsSync(cluster.logFile) ? readFileSync(cluster.logFile, "utf8").slice(-2000) : "";
     if (!/shared memory block is still in use|lock file "postmaster.pid" already exists/.test(log)) break;
     await new Promise((r) => setTimeout(r, 200));
     clearStaleLock(cluster);
-    result = await asServerUser(pgBin("pg_ctl"), ["-D", cluster.dataDir, "-l", cluster.logFile, "-o", options, "-w", "-t", "60", "start"]);
+    result = await asServerUser(pgBin("pg_ctl"), [
+      "-D",
+      cluster.dataDir,
+      "-l",
+      cluster.logFile,
+      "-o",
+      options,
+      "-w",
+      "-t",
+      "60",
+      "start",
+    ]);
   }
   if (result.code !== 0) {
-    const tail = existsSync(cluster.logFile) ? readFileSync(cluster.logFile, "utf8").trim().split("\n").slice(-3).join(" | ") : "";
-    throw new FatalError(`PostgreSQL did not start on port ${cluster.port}: ${result.stderr.trim() || result.stdout.trim()} ${tail}`);
+    const tail = existsSync(cluster.logFile)
+      ? readFileSync(cluster.logFile, "utf8").trim().split("\n").slice(-3).join(" | ")
+      : "";
+    throw new FatalError(
+      `PostgreSQL did not start on port ${cluster.port}: ${result.stderr.trim() || result.stdout.trim()} ${tail}`,
+    );
   }
 }
 
@@ -186,7 +225,17 @@ export function clusterPid(cluster: Cluster): number | null {
 /** Runs SQL files with psql, each in one transaction, stopping at the first error. */
 export async function psqlFiles(url: string, files: string[]): Promise<void> {
   for (const file of files) {
-    const result = await run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", url, "-f", file], {
+    const result = await run("psql", [
+      "-X",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "--single-transaction",
+      "-d",
+      url,
+      "-f",
+      file,
+    ], {
       env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" },
     });
     if (result.code !== 0) {
@@ -208,8 +257,10 @@ export async function loadPlatform(cluster: Cluster, exposedSchemas: string[]): 
   await psqlFiles(cluster.url("supabase_admin"), files);
   // PostgREST reads pgrst.db_schemas from its role; Supabase's advisors read it from the session.
   const schemas = exposedSchemas.join(", ").replaceAll("'", "");
-  await psql(cluster.url("supabase_admin"),
-    `alter role authenticator set pgrst.db_schemas = '${schemas}'; alter database postgres set pgrst.db_schemas = '${schemas}';`);
+  await psql(
+    cluster.url("supabase_admin"),
+    `alter role authenticator set pgrst.db_schemas = '${schemas}'; alter database postgres set pgrst.db_schemas = '${schemas}';`,
+  );
 }
 
 /** Environment for the Supabase CLI against the local cluster (no TLS on loopback). */
@@ -224,7 +275,9 @@ export function cliEnv(): NodeJS.ProcessEnv {
  * its name and the Postgres error.
  */
 export async function applyMigrations(url: string, workdir = root): Promise<void> {
-  const result = await run(bin("supabase"), ["migration", "up", `--remote=${url}`, "--yes", "--workdir", workdir], { env: cliEnv() });
+  const result = await run(bin("supabase"), ["migration", "up", `--remote=${url}`, "--yes", "--workdir", workdir], {
+    env: cliEnv(),
+  });
   if (result.code === 0) return;
   const output = `${result.stdout}\n${result.stderr}`;
   const file = /Applying migration (\S+?)\.\.\./g;
@@ -245,7 +298,11 @@ export async function seed(cluster: Cluster): Promise<void> {
 }
 
 /** A fresh cluster with platform and migrations applied: the base of `npm start` and `npm test`. */
-export async function buildDatabase(cluster: Cluster, exposedSchemas: string[], options: { seed: boolean }): Promise<void> {
+export async function buildDatabase(
+  cluster: Cluster,
+  exposedSchemas: string[],
+  options: { seed: boolean },
+): Promise<void> {
   step("Loading the Supabase platform stand-in (sql/platform)");
   await loadPlatform(cluster, exposedSchemas);
   step("Applying migrations with the Supabase CLI (supabase migration up)");

@@ -69,11 +69,14 @@ async function permissionTable(sql: postgres.Sql, prefixes: string[]): Promise<s
     order by key`;
   const grants = await sql<{ role_key: string; permission: string; scope: string }[]>`
     select role_key, permission, scope::text from private.system_role_grants`;
-  const scope = (role: string, permission: string) => grants.find((g) => g.role_key === role && g.permission === permission)?.scope ?? "";
+  const scope = (role: string, permission: string) =>
+    grants.find((g) => g.role_key === role && g.permission === permission)?.scope ?? "";
   const lines = [
     `| permission | ${roles.map((r) => r.key).join(" | ")} |`,
     `| --- | ${roles.map(() => "---").join(" | ")} |`,
-    ...permissions.map((p) => `| \`${p.key}\` — ${p.description} | ${roles.map((r) => scope(r.key, p.key)).join(" | ")} |`),
+    ...permissions.map((p) =>
+      `| \`${p.key}\` — ${p.description} | ${roles.map((r) => scope(r.key, p.key)).join(" | ")} |`
+    ),
   ];
   return lines.join("\n");
 }
@@ -100,8 +103,10 @@ export async function danglingNames(sql: postgres.Sql, file: string, text: strin
   const problems: DocProblem[] = [];
   const where = relative(root, file);
   // schema.name, not part of a longer dotted name (a permission key, supabase.auth.mfa) nor a quoted string.
-  const names = new Set([...text.matchAll(/(?<![\w./'"])(public|compliance|private|audit|storage|auth)\.([a-z_][a-z0-9_]*)(?![\w.'"])/g)]
-    .map((m) => `${m[1]}.${m[2]}`));
+  const names = new Set(
+    [...text.matchAll(/(?<![\w./'"])(public|compliance|private|audit|storage|auth)\.([a-z_][a-z0-9_]*)(?![\w.'"])/g)]
+      .map((m) => `${m[1]}.${m[2]}`),
+  );
   for (const name of names) {
     const [found] = await sql<{ ok: boolean }[]>`
       select to_regclass(${name}) is not null
@@ -111,7 +116,9 @@ export async function danglingNames(sql: postgres.Sql, file: string, text: strin
   }
   const functions = new Set(readdirSync(join(root, "functions")).filter((d) => !d.startsWith("_")));
   for (const match of text.matchAll(/functions\/v1\/([a-z][a-z0-9-]*)/g)) {
-    if (!functions.has(match[1]!)) problems.push({ file: where, problem: `names the function ${match[1]}, which does not exist` });
+    if (!functions.has(match[1]!)) {
+      problems.push({ file: where, problem: `names the function ${match[1]}, which does not exist` });
+    }
   }
   return problems;
 }

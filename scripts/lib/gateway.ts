@@ -6,8 +6,14 @@
  * - CORS preflights are answered; /rest, /auth, /storage, /realtime and /graphql answer 501.
  * - A function process that dies is restarted.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse, type Server } from "node:http";
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  createServer,
+  type IncomingMessage,
+  request as httpRequest,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -66,13 +72,23 @@ function startWorker(worker: Worker, options: GatewayOptions): Promise<number> {
   const child = spawn(
     bin("deno"),
     [
-      "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys",
-      "--preload", join(root, "scripts", "deno-serve-shim.ts"),
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      "--preload",
+      join(root, "scripts", "deno-serve-shim.ts"),
       worker.config.entrypoint,
     ],
     {
       cwd: root,
-      env: { ...process.env, ...options.env, GROUNDWORK_FUNCTION_PORT: "0", GROUNDWORK_FUNCTION_NAME: worker.config.name },
+      env: {
+        ...process.env,
+        ...options.env,
+        GROUNDWORK_FUNCTION_PORT: "0",
+        GROUNDWORK_FUNCTION_NAME: worker.config.name,
+      },
       stdio: ["ignore", "pipe", options.quiet ? "ignore" : "inherit"],
     },
   );
@@ -96,7 +112,16 @@ function startWorker(worker: Worker, options: GatewayOptions): Promise<number> {
       worker.port = undefined;
       reject(new Error(`function ${worker.config.name} exited before it listened (code ${code}, signal ${signal})`));
       if (worker.stopping) return;
-      console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", message: "function process exited; restarting", function: worker.config.name, code, signal }));
+      console.error(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level: "error",
+          message: "function process exited; restarting",
+          function: worker.config.name,
+          code,
+          signal,
+        }),
+      );
       setTimeout(() => !worker.stopping && startWorker(worker, options).catch(() => {}), 1000);
     });
   });
@@ -117,21 +142,43 @@ function toRequest(req: IncomingMessage): Request {
   return new Request(`http://gateway${req.url ?? "/"}`, { method: "GET", headers });
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, workers: Map<string, Worker>, verify: Verifier): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  workers: Map<string, Worker>,
+  verify: Verifier,
+): Promise<void> {
   const requestId = requestIdOf(toRequest(req));
   const url = new URL(req.url ?? "/", "http://gateway");
   const [, service, version, name] = url.pathname.split("/");
   if (service && version === "v1" && UNSUPPORTED[service]) {
-    return sendError(res, new HttpError(501, "not_implemented",
-      `${UNSUPPORTED[service]} is not part of the native stack; run \`supabase start\` (Docker) for /${service}/v1`), requestId);
+    return sendError(
+      res,
+      new HttpError(
+        501,
+        "not_implemented",
+        `${UNSUPPORTED[service]} is not part of the native stack; run \`supabase start\` (Docker) for /${service}/v1`,
+      ),
+      requestId,
+    );
   }
   if (service !== "functions" || version !== "v1" || !name) {
-    return sendError(res, new HttpError(404, "not_found", `Nothing is served at ${url.pathname}; functions live at /functions/v1/<name>`), requestId);
+    return sendError(
+      res,
+      new HttpError(404, "not_found", `Nothing is served at ${url.pathname}; functions live at /functions/v1/<name>`),
+      requestId,
+    );
   }
   const worker = workers.get(name);
   if (!worker) return sendError(res, new HttpError(404, "not_found", `There is no function named ${name}`), requestId);
   if (worker.port === undefined) {
-    return sendError(res, new HttpError(503, "function_unavailable", `The function ${name} is starting; try again in a moment`, undefined, { "retry-after": "1" }), requestId);
+    return sendError(
+      res,
+      new HttpError(503, "function_unavailable", `The function ${name} is starting; try again in a moment`, undefined, {
+        "retry-after": "1",
+      }),
+      requestId,
+    );
   }
   if (req.method === "OPTIONS") {
     res.writeHead(204, { ...CORS_HEADERS, "x-request-id": requestId });
@@ -145,7 +192,13 @@ async function route(req: IncomingMessage, res: ServerResponse, workers: Map<str
     }
   }
   const upstream = httpRequest(
-    { host: "127.0.0.1", port: worker.port, method: req.method, path: url.pathname + url.search, headers: { ...req.headers, "x-request-id": requestId } },
+    {
+      host: "127.0.0.1",
+      port: worker.port,
+      method: req.method,
+      path: url.pathname + url.search,
+      headers: { ...req.headers, "x-request-id": requestId },
+    },
     (answer) => {
       const headers = { ...answer.headers };
       for (const [header, value] of Object.entries(CORS_HEADERS)) headers[header] ??= value;
@@ -154,8 +207,13 @@ async function route(req: IncomingMessage, res: ServerResponse, workers: Map<str
     },
   );
   upstream.on("error", () => {
-    if (!res.headersSent) sendError(res, new HttpError(503, "function_unavailable", `The function ${name} is not running; try again in a moment`), requestId);
-    else res.destroy();
+    if (!res.headersSent) {
+      sendError(
+        res,
+        new HttpError(503, "function_unavailable", `The function ${name} is not running; try again in a moment`),
+        requestId,
+      );
+    } else res.destroy();
   });
   req.pipe(upstream);
 }
@@ -177,8 +235,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       server.listen(options.port, "127.0.0.1", resolvePromise);
     });
     const port = (server.address() as AddressInfo).port;
-    const env = options.port === 0 || !options.env.SUPABASE_URL ? { ...options.env, SUPABASE_URL: `http://127.0.0.1:${port}` } : options.env;
-    await Promise.all([...workers.values()].map((worker) => withTimeout(startWorker(worker, { ...options, env }), 60_000, `function ${worker.config.name}`)));
+    const env = options.port === 0 || !options.env.SUPABASE_URL
+      ? { ...options.env, SUPABASE_URL: `http://127.0.0.1:${port}` }
+      : options.env;
+    await Promise.all(
+      [...workers.values()].map((worker) =>
+        withTimeout(startWorker(worker, { ...options, env }), 60_000, `function ${worker.config.name}`)
+      ),
+    );
     return {
       port,
       pids: () => Object.fromEntries([...workers].map(([name, w]) => [name, w.child?.pid])),

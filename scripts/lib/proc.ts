@@ -1,6 +1,6 @@
 /** Child processes and ports: run a command, wait for a port, find a free one. */
 import { spawn, type SpawnOptions } from "node:child_process";
-import { createServer, connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { FatalError } from "./log.ts";
 
 export interface RunResult {
@@ -10,7 +10,11 @@ export interface RunResult {
 }
 
 /** Runs a command to completion, capturing its output. Never throws on a non-zero exit. */
-export function run(command: string, args: string[], options: SpawnOptions & { input?: string } = {}): Promise<RunResult> {
+export function run(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { ...options, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -56,7 +60,9 @@ export function freePort(): Promise<number> {
 export async function assertPortsFree(ports: Record<string, number>): Promise<void> {
   for (const [what, port] of Object.entries(ports)) {
     if (!(await isPortFree(port))) {
-      throw new FatalError(`Port ${port} (${what}) is already in use: stop whatever holds it (npm stop, or lsof -i :${port}) and try again.`);
+      throw new FatalError(
+        `Port ${port} (${what}) is already in use: stop whatever holds it (npm stop, or lsof -i :${port}) and try again.`,
+      );
     }
   }
 }

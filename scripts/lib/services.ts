@@ -3,7 +3,7 @@
  * functions gateway. `npm start` runs them detached with logs under .groundwork/logs;
  * `npm test` runs them as its own children.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { FunctionConfig } from "./config.ts";
@@ -20,16 +20,37 @@ export interface ServiceOptions {
   detached?: boolean;
 }
 
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, options: ServiceOptions): ChildProcess {
+function launch(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: ServiceOptions,
+): ChildProcess {
   mkdirSync(options.logDir, { recursive: true });
   const out = openSync(join(options.logDir, `${name}.log`), "a");
-  const child = spawn(command, args, { cwd: root, env, detached: Boolean(options.detached), stdio: ["ignore", out, out] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env,
+    detached: Boolean(options.detached),
+    stdio: ["ignore", out, out],
+  });
   if (options.detached) child.unref();
   return child;
 }
 
-export async function startMailCatcher(smtpPort: number, webPort: number, options: ServiceOptions): Promise<ChildProcess> {
-  const child = launch("mail", bin("maildev"), ["--smtp", String(smtpPort), "--web", String(webPort), "--ip", "127.0.0.1", "--silent"], process.env, options);
+export async function startMailCatcher(
+  smtpPort: number,
+  webPort: number,
+  options: ServiceOptions,
+): Promise<ChildProcess> {
+  const child = launch(
+    "mail",
+    bin("maildev"),
+    ["--smtp", String(smtpPort), "--web", String(webPort), "--ip", "127.0.0.1", "--silent"],
+    process.env,
+    options,
+  );
   await waitForPort(smtpPort, "the mail catcher (SMTP)");
   await waitForPort(webPort, "the mail catcher (web)");
   return child;
@@ -39,10 +60,16 @@ export async function startMailCatcher(smtpPort: number, webPort: number, option
 export const LOCAL_DISPATCH_SECRET = "local-dispatch-secret-for-the-native-stack-only";
 
 /** A signing secret for the email-events webhook on the native stack (base64 of a local phrase). */
-export const LOCAL_WEBHOOK_SECRET = `whsec_${Buffer.from("local-webhook-secret-for-the-native-stack").toString("base64")}`;
+export const LOCAL_WEBHOOK_SECRET = `whsec_${
+  Buffer.from("local-webhook-secret-for-the-native-stack").toString("base64")
+}`;
 
 /** The environment Supabase gives edge functions, for the native stack. */
-export async function functionEnv(apiPort: number, dbUrl: string, mail: { smtpPort: number; webPort: number }): Promise<Record<string, string>> {
+export async function functionEnv(
+  apiPort: number,
+  dbUrl: string,
+  mail: { smtpPort: number; webPort: number },
+): Promise<Record<string, string>> {
   return {
     SUPABASE_URL: `http://127.0.0.1:${apiPort}`,
     SUPABASE_DB_URL: dbUrl,
@@ -91,11 +118,20 @@ export async function startGatewayProcess(
   env: Record<string, string>,
   options: ServiceOptions & { wakeDispatcher?: boolean; timeoutMs?: number },
 ): Promise<GatewayProcess> {
-  const config = JSON.stringify({ port, functions, env, jwtSecret: LOCAL_JWT_SECRET, quiet: false, wakeDispatcher: options.wakeDispatcher ?? false });
+  const config = JSON.stringify({
+    port,
+    functions,
+    env,
+    jwtSecret: LOCAL_JWT_SECRET,
+    quiet: false,
+    wakeDispatcher: options.wakeDispatcher ?? false,
+  });
   const log = join(options.logDir, "functions.log");
   const offset = existsSync(log) ? statSync(log).size : 0;
-  const child = launch("functions", process.execPath, ["--import", "tsx", join(root, "scripts", "gateway.ts")],
-    { ...process.env, GROUNDWORK_GATEWAY: config }, options);
+  const child = launch("functions", process.execPath, ["--import", "tsx", join(root, "scripts", "gateway.ts")], {
+    ...process.env,
+    GROUNDWORK_GATEWAY: config,
+  }, options);
   let exit: string | undefined;
   child.once("exit", (code, signal) => (exit = `code ${code}, signal ${signal}`));
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
@@ -110,7 +146,9 @@ export async function startGatewayProcess(
     await new Promise((r) => setTimeout(r, 100));
   }
   if (child.pid) stopProcessGroup(child.pid);
-  throw new FatalError(`The functions gateway did not report ready within ${(options.timeoutMs ?? 90_000) / 1000}s: see ${log}.`);
+  throw new FatalError(
+    `The functions gateway did not report ready within ${(options.timeoutMs ?? 90_000) / 1000}s: see ${log}.`,
+  );
 }
 
 /** Stops a service and everything in its process group. */

@@ -1,7 +1,7 @@
 /** State of the native stack started by `npm start`, shared by start, stop and reset. */
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clusterAt, prepareClusterHome, psql, type Cluster } from "./cluster.ts";
+import { type Cluster, clusterAt, prepareClusterHome, psql } from "./cluster.ts";
 import { stateDir } from "./paths.ts";
 import { isAlive } from "./proc.ts";
 import { accessToken } from "./tokens.ts";
@@ -49,7 +49,9 @@ export interface DemoToken {
 
 /** A signed access token per demo user, each with a real auth.sessions row (aal1). */
 export async function demoTokens(cluster: Cluster): Promise<DemoToken[]> {
-  const rows = await psql(cluster.url(), `
+  const rows = await psql(
+    cluster.url(),
+    `
     with fresh as (
       insert into auth.sessions (id, user_id, created_at, updated_at, aal)
       select gen_random_uuid(), u.id, now(), now(), 'aal1' from auth.users u where u.deleted_at is null
@@ -57,9 +59,16 @@ export async function demoTokens(cluster: Cluster): Promise<DemoToken[]> {
     )
     select json_agg(json_build_object('id', u.id, 'email', u.email, 'session', f.id,
              'app', u.raw_app_meta_data, 'user', u.raw_user_meta_data) order by u.email)
-    from fresh f join auth.users u on u.id = f.user_id`);
+    from fresh f join auth.users u on u.id = f.user_id`,
+  );
   if (!rows) return [];
-  const users = JSON.parse(rows) as { id: string; email: string; session: string; app: Record<string, unknown> | null; user: Record<string, unknown> | null }[];
+  const users = JSON.parse(rows) as {
+    id: string;
+    email: string;
+    session: string;
+    app: Record<string, unknown> | null;
+    user: Record<string, unknown> | null;
+  }[];
   return Promise.all(users.map(async (u) => ({
     email: u.email,
     token: await accessToken(

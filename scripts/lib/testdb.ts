@@ -2,7 +2,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDatabase, clusterAt, initCluster, prepareClusterHome, removeCluster, startCluster, stopCluster, type Cluster, type Durability } from "./cluster.ts";
+import {
+  buildDatabase,
+  type Cluster,
+  clusterAt,
+  type Durability,
+  initCluster,
+  prepareClusterHome,
+  removeCluster,
+  startCluster,
+  stopCluster,
+} from "./cluster.ts";
 import { freePort } from "./proc.ts";
 
 export interface ThrowawayCluster {
@@ -15,7 +25,10 @@ export interface ThrowawayCluster {
  * A cluster for one run, removed by dispose(). Throwaway durability (no fsync) unless asked:
  * benchmarks and crash tests ask for a durable one.
  */
-export async function throwawayCluster(schemas: string[], options: { seed: boolean; durability?: Durability }): Promise<ThrowawayCluster> {
+export async function throwawayCluster(
+  schemas: string[],
+  options: { seed: boolean; durability?: Durability },
+): Promise<ThrowawayCluster> {
   const home = await prepareClusterHome(mkdtempSync(join(tmpdir(), "groundwork-test-")));
   const cluster = clusterAt(join(home, "data"), await freePort());
   const dispose = async () => {

@@ -35,7 +35,9 @@ export async function startWaker(options: WakerOptions): Promise<Waker> {
         body: "{}",
       });
       const body = await response.text();
-      if (!response.ok) log(JSON.stringify({ level: "warn", message: "dispatch failed", status: response.status, body }));
+      if (!response.ok) {
+        log(JSON.stringify({ level: "warn", message: "dispatch failed", status: response.status, body }));
+      }
     } catch (error) {
       log(JSON.stringify({ level: "warn", message: "dispatch unreachable", error: (error as Error).message }));
     }

@@ -11,16 +11,20 @@ describe("public.audit_events", () => {
   it("pages through an organization's history without gaps or repeats", async () => {
     const owner = await createUser(sql);
     const slug = `audit-${Math.random().toString(36).slice(2, 10)}`;
-    const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Audit', ${slug}, ${owner.id}) returning id`;
+    const [org] =
+      await sql`insert into public.organizations (name, slug, created_by) values ('Audit', ${slug}, ${owner.id}) returning id`;
     await asUser(sql, userClaims(owner), async (tx) => {
-      for (let i = 0; i < 60; i++) await tx`insert into public.departments (org_id, name) values (${org!.id}, ${`Dept ${i}`})`;
+      for (let i = 0; i < 60; i++) {
+        await tx`insert into public.departments (org_id, name) values (${org!.id}, ${`Dept ${i}`})`;
+      }
     });
     const [total] = await sql`select count(*)::int as n from audit.log where org_id = ${org!.id}`;
     const seen: number[] = [];
     let cursor: number | null = null;
     for (;;) {
       // What `.from('audit_events').select().eq('org_id', org).lt('id', cursor).order('id', { ascending: false }).limit(25)` runs.
-      const page: { id: number }[] = await asUser(sql, userClaims(owner), (tx) => tx`
+      const page: { id: number }[] = await asUser(sql, userClaims(owner), (tx) =>
+        tx`
         select id from public.audit_events
         where org_id = ${org!.id} ${cursor === null ? tx`` : tx`and id < ${cursor}`}
         order by id desc limit 25`);
@@ -36,7 +40,8 @@ describe("public.audit_events", () => {
   it("filters by table and record, and reads the history of one department", async () => {
     const owner = await createUser(sql);
     const slug = `audit-${Math.random().toString(36).slice(2, 10)}`;
-    const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Audit', ${slug}, ${owner.id}) returning id`;
+    const [org] =
+      await sql`insert into public.organizations (name, slug, created_by) values ('Audit', ${slug}, ${owner.id}) returning id`;
     const history = await asUser(sql, userClaims(owner), async (tx) => {
       const [dept] = await tx`insert into public.departments (org_id, name) values (${org!.id}, 'Ops') returning id`;
       await tx`update public.departments set name = 'Operations' where id = ${dept!.id}`;
@@ -53,8 +58,13 @@ describe("public.audit_events", () => {
     const owner = await createUser(sql);
     const outsider = await createUser(sql);
     const slug = `audit-${Math.random().toString(36).slice(2, 10)}`;
-    const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Audit', ${slug}, ${owner.id}) returning id`;
-    const rows = await asUser(sql, userClaims(outsider), (tx) => tx`select id from public.audit_events where org_id = ${org!.id}`);
+    const [org] =
+      await sql`insert into public.organizations (name, slug, created_by) values ('Audit', ${slug}, ${owner.id}) returning id`;
+    const rows = await asUser(
+      sql,
+      userClaims(outsider),
+      (tx) => tx`select id from public.audit_events where org_id = ${org!.id}`,
+    );
     expect(rows).toHaveLength(0);
   });
 });

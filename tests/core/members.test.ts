@@ -3,13 +3,15 @@
  * the database serializes changes to one organization's members.
  */
 import { describe, expect, it } from "vitest";
-import { asUser, createUser, testDb, userClaims, type TestUser } from "../helpers/db.ts";
+import { asUser, createUser, testDb, type TestUser, userClaims } from "../helpers/db.ts";
 
 const sql = testDb();
 
 async function orgWithOwners(...owners: TestUser[]): Promise<{ org: string; members: string[] }> {
   const slug = `race-${Math.random().toString(36).slice(2, 10)}`;
-  const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Race', ${slug}, ${owners[0]!.id}) returning id`;
+  const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Race', ${slug}, ${
+    owners[0]!.id
+  }) returning id`;
   const [owner] = await sql`select id from public.roles where org_id = ${org!.id} and key = 'owner'`;
   for (const extra of owners.slice(1)) {
     await sql`insert into public.members (org_id, user_id, role_id) values (${org!.id}, ${extra.id}, ${owner!.id})`;
@@ -29,7 +31,8 @@ describe("the last owner under concurrency", () => {
         asUser(sql, userClaims(user), async (tx) => {
           await tx`select public.change_member_role(${member}, ${admin!.id})`;
           await tx`select pg_sleep(0.3)`; // hold the transaction open while the other one starts
-        }));
+        })
+      );
     const results = await Promise.allSettled([stepDown(ana, members[0]!, 0), stepDown(ben, members[1]!, 50)]);
     const fulfilled = results.filter((r) => r.status === "fulfilled");
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { authenticate, bearerToken, createVerifier } from "../../functions/_shared/auth.ts";
 import { HttpError } from "../../functions/_shared/errors.ts";
 import { accessToken, apiKey, LOCAL_JWT_SECRET } from "../../scripts/lib/tokens.ts";
@@ -18,7 +18,13 @@ async function rejection(promise: Promise<unknown>): Promise<HttpError> {
 describe("HS256 tokens (the legacy JWT secret)", () => {
   it("accepts a user's access token with Supabase Auth's claims", async () => {
     const claims = await hs(await accessToken(user, { aal: "aal2" }));
-    expect(claims).toMatchObject({ sub: user.id, role: "authenticated", aal: "aal2", email: user.email, aud: "authenticated" });
+    expect(claims).toMatchObject({
+      sub: user.id,
+      role: "authenticated",
+      aal: "aal2",
+      email: user.email,
+      aud: "authenticated",
+    });
     expect(claims.session_id).toBeTruthy();
   });
 
@@ -38,7 +44,9 @@ describe("HS256 tokens (the legacy JWT secret)", () => {
 
   it("refuses a tampered payload", async () => {
     const [h, , s] = (await accessToken(user)).split(".");
-    const forged = Buffer.from(JSON.stringify({ sub: user.id, role: "service_role", exp: 4102444800 })).toString("base64url");
+    const forged = Buffer.from(JSON.stringify({ sub: user.id, role: "service_role", exp: 4102444800 })).toString(
+      "base64url",
+    );
     await rejection(hs(`${h}.${forged}.${s}`));
   });
 
@@ -55,7 +63,8 @@ describe("HS256 tokens (the legacy JWT secret)", () => {
 
   it("refuses a token without a known role, or an authenticated one without a subject", async () => {
     const key = new TextEncoder().encode(LOCAL_JWT_SECRET);
-    const sign = (payload: Record<string, unknown>) => new SignJWT(payload).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(key);
+    const sign = (payload: Record<string, unknown>) =>
+      new SignJWT(payload).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(key);
     await rejection(hs(await sign({ role: "supabase_admin" })));
     await rejection(hs(await sign({ role: "authenticated" })));
     await rejection(hs(await sign({ sub: user.id })));
@@ -86,12 +95,15 @@ describe("asymmetric tokens against the JWKS Supabase Auth publishes", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const address = server.address();
-    jwksUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/auth/v1/.well-known/jwks.json`;
+    jwksUrl = `http://127.0.0.1:${
+      typeof address === "object" && address ? address.port : 0
+    }/auth/v1/.well-known/jwks.json`;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const sign = (key: CryptoKey, kid = "key-1", exp = "1h") =>
-    new SignJWT({ sub: user.id, role: "authenticated", aal: "aal1" }).setProtectedHeader({ alg: "ES256", kid }).setExpirationTime(exp).sign(key);
+    new SignJWT({ sub: user.id, role: "authenticated", aal: "aal1" }).setProtectedHeader({ alg: "ES256", kid })
+      .setExpirationTime(exp).sign(key);
 
   it("accepts a token signed by a key in the JWKS, fetching the set once", async () => {
     const verify = createVerifier({ jwksUrl });
@@ -106,7 +118,9 @@ describe("asymmetric tokens against the JWKS Supabase Auth publishes", () => {
 
   it("refuses an expired asymmetric token", async () => {
     const expired = await new SignJWT({ sub: user.id, role: "authenticated" })
-      .setProtectedHeader({ alg: "ES256", kid: "key-1" }).setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(privateKey);
+      .setProtectedHeader({ alg: "ES256", kid: "key-1" }).setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(
+        privateKey,
+      );
     expect((await rejection(createVerifier({ jwksUrl })(expired))).message).toMatch(/expired/);
   });
 
@@ -117,7 +131,9 @@ describe("asymmetric tokens against the JWKS Supabase Auth publishes", () => {
 
 describe("authenticate", () => {
   it("reads the bearer token", () => {
-    expect(bearerToken(new Request("http://x", { headers: { authorization: "Bearer abc.def.ghi" } }))).toBe("abc.def.ghi");
+    expect(bearerToken(new Request("http://x", { headers: { authorization: "Bearer abc.def.ghi" } }))).toBe(
+      "abc.def.ghi",
+    );
     expect(bearerToken(new Request("http://x", { headers: { authorization: "Basic abc" } }))).toBeNull();
   });
 

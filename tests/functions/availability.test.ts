@@ -3,14 +3,28 @@
  * (pure: the same module the scheduling function uses).
  */
 import { describe, expect, it } from "vitest";
-import { freeSlots, isTimeZone, withinAvailability, type AvailabilityInput } from "../../functions/scheduling/availability.ts";
+import {
+  type AvailabilityInput,
+  freeSlots,
+  isTimeZone,
+  withinAvailability,
+} from "../../functions/scheduling/availability.ts";
 
 const everyDay = (start: string, end: string) => [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start, end }));
 
 function resource(timeZone: string, overrides: Partial<AvailabilityInput> = {}): AvailabilityInput {
   return {
-    timeZone, slotMinutes: 60, bufferBeforeMinutes: 0, bufferAfterMinutes: 0, minNoticeMinutes: 0, maxHorizonDays: 730,
-    rules: everyDay("09:00", "12:00"), overrides: [], timeOff: [], busy: [], ...overrides,
+    timeZone,
+    slotMinutes: 60,
+    bufferBeforeMinutes: 0,
+    bufferAfterMinutes: 0,
+    minNoticeMinutes: 0,
+    maxHorizonDays: 730,
+    rules: everyDay("09:00", "12:00"),
+    overrides: [],
+    timeOff: [],
+    busy: [],
+    ...overrides,
   };
 }
 
@@ -44,7 +58,11 @@ describe("DST", () => {
   it("gives a window spanning the change its real length: 01:00-05:00 on Berlin's spring-forward night is 3 hours", () => {
     const night = resource("Europe/Berlin", { rules: everyDay("01:00", "05:00") });
     const slots = freeSlots(night, new Date("2026-03-28T22:00:00Z"), new Date("2026-03-29T06:00:00Z"), 60, LONG_AGO);
-    expect(slots.map((s) => s.start)).toEqual(["2026-03-29T00:00:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-29T02:00:00.000Z"]);
+    expect(slots.map((s) => s.start)).toEqual([
+      "2026-03-29T00:00:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-29T02:00:00.000Z",
+    ]);
   });
 
   it("and 01:00-05:00 on the fall-back night 5 hours", () => {
@@ -70,8 +88,15 @@ describe("rules, overrides, buffers, notice, time off", () => {
   const range: [Date, Date] = [new Date(`${day}T00:00:00Z`), new Date(`${day}T23:59:59Z`)];
 
   it("offers slots on the slot grid inside each window (several windows per day)", () => {
-    const utc = resource("UTC", { slotMinutes: 30, rules: [{ weekday: 3, start: "09:00", end: "10:30" }, { weekday: 3, start: "14:00", end: "15:00" }] });
-    expect(freeSlots(utc, ...range, 60, LONG_AGO).map((s) => s.start.slice(11, 16))).toEqual(["09:00", "09:30", "14:00"]);
+    const utc = resource("UTC", {
+      slotMinutes: 30,
+      rules: [{ weekday: 3, start: "09:00", end: "10:30" }, { weekday: 3, start: "14:00", end: "15:00" }],
+    });
+    expect(freeSlots(utc, ...range, 60, LONG_AGO).map((s) => s.start.slice(11, 16))).toEqual([
+      "09:00",
+      "09:30",
+      "14:00",
+    ]);
   });
 
   it("lets a date override replace the weekly rules, or take the day off", () => {
@@ -83,10 +108,20 @@ describe("rules, overrides, buffers, notice, time off", () => {
 
   it("keeps the buffers clear around existing bookings", () => {
     const utc = resource("UTC", {
-      slotMinutes: 30, bufferBeforeMinutes: 15, bufferAfterMinutes: 15, rules: [{ weekday: 3, start: "09:00", end: "13:00" }],
+      slotMinutes: 30,
+      bufferBeforeMinutes: 15,
+      bufferAfterMinutes: 15,
+      rules: [{ weekday: 3, start: "09:00", end: "13:00" }],
       busy: [{ start: new Date(`${day}T10:45:00Z`), end: new Date(`${day}T11:15:00Z`) }], // a 11:00-11:00 booking's blocked range
     });
-    expect(freeSlots(utc, ...range, 30, LONG_AGO).map((s) => s.start.slice(11, 16))).toEqual(["09:00", "09:30", "10:00", "11:30", "12:00", "12:30"]);
+    expect(freeSlots(utc, ...range, 30, LONG_AGO).map((s) => s.start.slice(11, 16))).toEqual([
+      "09:00",
+      "09:30",
+      "10:00",
+      "11:30",
+      "12:00",
+      "12:30",
+    ]);
   });
 
   it("refuses slots inside the minimum notice and past the horizon", () => {
@@ -97,7 +132,9 @@ describe("rules, overrides, buffers, notice, time off", () => {
   });
 
   it("subtracts time off, and a booking must fit one window outside it", () => {
-    const utc = resource("UTC", { timeOff: [{ start: new Date(`${day}T10:00:00Z`), end: new Date(`${day}T11:00:00Z`) }] });
+    const utc = resource("UTC", {
+      timeOff: [{ start: new Date(`${day}T10:00:00Z`), end: new Date(`${day}T11:00:00Z`) }],
+    });
     expect(freeSlots(utc, ...range, 60, LONG_AGO).map((s) => s.start.slice(11, 16))).toEqual(["09:00", "11:00"]);
     expect(withinAvailability(utc, new Date(`${day}T09:00:00Z`), new Date(`${day}T10:00:00Z`))).toBe(true);
     expect(withinAvailability(utc, new Date(`${day}T09:30:00Z`), new Date(`${day}T10:30:00Z`))).toBe(false);

@@ -9,9 +9,16 @@ describe("asCaller runs one transaction as the caller, as PostgREST does", () =>
   it("sets the role and the claims that auth.uid(), auth.role() and auth.jwt() read", async () => {
     const user = await createUser(sql);
     const claims = userClaims(user, "aal2");
-    const [row] = await asCaller(sql, claims, (tx) => tx`
+    const [row] = await asCaller(sql, claims, (tx) =>
+      tx`
       select current_user as role, auth.uid() as uid, auth.role() as claim_role, auth.email() as email, auth.jwt() ->> 'aal' as aal`);
-    expect(row).toEqual({ role: "authenticated", uid: user.id, claim_role: "authenticated", email: user.email, aal: "aal2" });
+    expect(row).toEqual({
+      role: "authenticated",
+      uid: user.id,
+      claim_role: "authenticated",
+      email: user.email,
+      aal: "aal2",
+    });
   });
 
   it("runs anon and service_role requests under those roles", async () => {
@@ -24,8 +31,14 @@ describe("asCaller runs one transaction as the caller, as PostgREST does", () =>
   it("passes the request id in request.headers, as PostgREST passes headers", async () => {
     const user = await createUser(sql);
     const request = callerRequest(new Request("http://x/functions/v1/health", { method: "POST" }), "req-abcdef12");
-    const [row] = await asCaller(sql, userClaims(user), (tx) => tx`
-      select current_setting('request.headers', true)::jsonb ->> 'x-request-id' as id, current_setting('request.method', true) as method`, request);
+    const [row] = await asCaller(
+      sql,
+      userClaims(user),
+      (tx) =>
+        tx`
+      select current_setting('request.headers', true)::jsonb ->> 'x-request-id' as id, current_setting('request.method', true) as method`,
+      request,
+    );
     expect(row).toEqual({ id: "req-abcdef12", method: "POST" });
   });
 
@@ -48,7 +61,8 @@ describe("asCaller runs one transaction as the caller, as PostgREST does", () =>
   it("does not leak the role or claims to the next use of the connection", async () => {
     const user = await createUser(sql);
     await asCaller(sql, userClaims(user), (tx) => tx`select 1`);
-    const [after] = await sql`select current_user as role, coalesce(current_setting('request.jwt.claims', true), '') as claims`;
+    const [after] =
+      await sql`select current_user as role, coalesce(current_setting('request.jwt.claims', true), '') as claims`;
     expect(after).toEqual({ role: "postgres", claims: "" });
   });
 

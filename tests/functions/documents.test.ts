@@ -10,7 +10,7 @@ import { createVerifier } from "../../functions/_shared/auth.ts";
 import { storageClient } from "../../functions/_shared/storage.ts";
 import { createDocumentsHandler } from "../../functions/documents/handler.ts";
 import { createPurgeHandler, purge } from "../../functions/documents-purge/handler.ts";
-import { apiKey, asUser, createUser, testDb, tokenFor, userClaims, type TestUser } from "../helpers/db.ts";
+import { apiKey, asUser, createUser, testDb, type TestUser, tokenFor, userClaims } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 import { startStorageServer, type StorageServer } from "../helpers/storage.ts";
 
@@ -31,7 +31,13 @@ const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("he
 async function call(user: TestUser | null, path: string, body?: unknown, raw?: string): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (user) headers.authorization = `Bearer ${await tokenFor(user)}`;
-  return handle(new Request(`http://local/functions/v1/documents${path}`, { method: "POST", headers, body: raw ?? JSON.stringify(body ?? {}) }));
+  return handle(
+    new Request(`http://local/functions/v1/documents${path}`, {
+      method: "POST",
+      headers,
+      body: raw ?? JSON.stringify(body ?? {}),
+    }),
+  );
 }
 
 async function newDocument(user: TestUser): Promise<string> {
@@ -42,33 +48,59 @@ async function newDocument(user: TestUser): Promise<string> {
 }
 
 /** What the Storage server does for an upload: keep the bytes and insert the object as the caller. */
-async function uploadAs(user: TestUser, path: string, bytes: Uint8Array, mimetype = "application/pdf", size = bytes.byteLength) {
+async function uploadAs(
+  user: TestUser,
+  path: string,
+  bytes: Uint8Array,
+  mimetype = "application/pdf",
+  size = bytes.byteLength,
+) {
   storage.objects.set(`documents/${path}`, bytes);
-  await asUser(sql, userClaims(user), (tx) => tx`
+  await asUser(sql, userClaims(user), (tx) =>
+    tx`
     insert into storage.objects (bucket_id, name, owner_id, metadata)
     values ('documents', ${path}, ${user.id}, ${sql.json({ size, mimetype })})`);
 }
 
-const versions = async (doc: string) => (await sql`select version, status::text from public.document_versions where document_id = ${doc} order by version`);
+const versions = async (
+  doc: string,
+) => (await sql`select version, status::text from public.document_versions where document_id = ${doc} order by version`);
 
 beforeAll(async () => {
   serviceKey = await apiKey("service_role");
   storage = await startStorageServer(serviceKey);
-  const deps = { sql, verify: createVerifier({ secret: testEnv.jwtSecret }), storage: storageClient({ SUPABASE_URL: storage.url, SUPABASE_SERVICE_ROLE_KEY: serviceKey }) };
+  const deps = {
+    sql,
+    verify: createVerifier({ secret: testEnv.jwtSecret }),
+    storage: storageClient({ SUPABASE_URL: storage.url, SUPABASE_SERVICE_ROLE_KEY: serviceKey }),
+  };
   handle = createDocumentsHandler({ ...deps, env: {} as never });
   purgeHandle = createPurgeHandler({ ...deps, secret: process.env.DISPATCH_SECRET! });
   [owner, viewer, stranger] = [await createUser(sql), await createUser(sql), await createUser(sql)];
-  org = (await sql`insert into public.organizations (name, slug, created_by) values ('Docs', ${`docs-${crypto.randomUUID().slice(0, 8)}`}, ${owner.id}) returning id`)[0]!.id;
+  org =
+    (await sql`insert into public.organizations (name, slug, created_by) values ('Docs', ${`docs-${
+      crypto.randomUUID().slice(0, 8)
+    }`}, ${owner.id}) returning id`)[0]!.id;
   await sql`insert into public.members (org_id, user_id, role_id) select ${org}, ${viewer.id}, id from public.roles where org_id = ${org} and key = 'viewer'`;
-  const otherOrg = (await sql`insert into public.organizations (name, slug, created_by) values ('Other', ${`other-${crypto.randomUUID().slice(0, 8)}`}, ${stranger.id}) returning id`)[0]!.id;
-  otherDoc = (await sql`insert into public.documents (org_id, title, owner_id) values (${otherOrg}, 'Secret', ${stranger.id}) returning id`)[0]!.id;
+  const otherOrg =
+    (await sql`insert into public.organizations (name, slug, created_by) values ('Other', ${`other-${
+      crypto.randomUUID().slice(0, 8)
+    }`}, ${stranger.id}) returning id`)[0]!.id;
+  otherDoc =
+    (await sql`insert into public.documents (org_id, title, owner_id) values (${otherOrg}, 'Secret', ${stranger.id}) returning id`)[
+      0
+    ]!.id;
 });
 afterAll(() => storage?.close());
 
 describe("upload and confirm", () => {
   it("signs an upload for the next version, then records the file after checking its checksum, size and type", async () => {
     const doc = await newDocument(owner);
-    const response = await call(owner, `/${doc}/uploads`, { file_name: "contract.pdf", size_bytes: pdf.byteLength, mime_type: "application/pdf" });
+    const response = await call(owner, `/${doc}/uploads`, {
+      file_name: "contract.pdf",
+      size_bytes: pdf.byteLength,
+      mime_type: "application/pdf",
+    });
     expect(response.status).toBe(201);
     const { version, upload } = await response.json();
     expect(version).toMatchObject({ version: 1, status: "pending", storage_path: `${org}/${doc}/1/contract.pdf` });
@@ -80,49 +112,85 @@ describe("upload and confirm", () => {
     const confirmed = await call(owner, `/${doc}/uploads/${version.id}/confirm`, { sha256: sha(pdf) });
     expect(confirmed.status).toBe(200);
     expect((await confirmed.json()).version).toMatchObject({ status: "uploaded", sha256: sha(pdf) });
-    expect((await sql`select current_version, status from public.documents where id = ${doc}`)[0]).toEqual({ current_version: 1, status: "active" });
+    expect((await sql`select current_version, status from public.documents where id = ${doc}`)[0]).toEqual({
+      current_version: 1,
+      status: "active",
+    });
 
     // A second version becomes current; the first stays readable.
-    const next = (await (await call(owner, `/${doc}/uploads`, { file_name: "contract-v2.pdf", size_bytes: pdf.byteLength, mime_type: "application/pdf" })).json()).version;
+    const next = (await (await call(owner, `/${doc}/uploads`, {
+      file_name: "contract-v2.pdf",
+      size_bytes: pdf.byteLength,
+      mime_type: "application/pdf",
+    })).json()).version;
     expect(next.version).toBe(2);
     await uploadAs(owner, next.storage_path, pdf);
     expect((await call(owner, `/${doc}/uploads/${next.id}/confirm`, { sha256: sha(pdf) })).status).toBe(200);
     expect((await sql`select current_version from public.documents where id = ${doc}`)[0]!.current_version).toBe(2);
-    const readable = await asUser(sql, userClaims(owner), (tx) => tx`select name from storage.objects where bucket_id = 'documents' and name like ${`${org}/${doc}/%`} order by name`);
+    const readable = await asUser(
+      sql,
+      userClaims(owner),
+      (tx) =>
+        tx`select name from storage.objects where bucket_id = 'documents' and name like ${`${org}/${doc}/%`} order by name`,
+    );
     expect(readable.map((o) => o.name)).toEqual([version.storage_path, next.storage_path]);
     expect(storage.violations).toEqual([]);
   });
 
   it("rejects an upload whose bytes do not match the checksum, or whose size or type differ from the declaration", async () => {
     const doc = await newDocument(owner);
-    const reserve = async () => (await (await call(owner, `/${doc}/uploads`, { file_name: "a.pdf", size_bytes: pdf.byteLength, mime_type: "application/pdf" })).json()).version;
+    const reserve = async () =>
+      (await (await call(owner, `/${doc}/uploads`, {
+        file_name: "a.pdf",
+        size_bytes: pdf.byteLength,
+        mime_type: "application/pdf",
+      })).json()).version;
     const first = await reserve();
     await uploadAs(owner, first.storage_path, pdf);
     const wrongSum = await call(owner, `/${doc}/uploads/${first.id}/confirm`, { sha256: "0".repeat(64) });
     expect(wrongSum.status).toBe(422);
-    expect((await wrongSum.json()).error).toMatchObject({ code: "upload_rejected", details: { reason: "checksum_mismatch" } });
+    expect((await wrongSum.json()).error).toMatchObject({
+      code: "upload_rejected",
+      details: { reason: "checksum_mismatch" },
+    });
 
     const second = await reserve();
     await uploadAs(owner, second.storage_path, pdf, "application/pdf", 5);
-    expect((await (await call(owner, `/${doc}/uploads/${second.id}/confirm`, { sha256: sha(pdf) })).json()).error.details.reason).toBe("size_mismatch");
+    expect(
+      (await (await call(owner, `/${doc}/uploads/${second.id}/confirm`, { sha256: sha(pdf) })).json()).error.details
+        .reason,
+    ).toBe("size_mismatch");
 
     const third = await reserve();
     await uploadAs(owner, third.storage_path, pdf, "image/png");
-    expect((await (await call(owner, `/${doc}/uploads/${third.id}/confirm`, { sha256: sha(pdf) })).json()).error.details.reason).toBe("type_mismatch");
+    expect(
+      (await (await call(owner, `/${doc}/uploads/${third.id}/confirm`, { sha256: sha(pdf) })).json()).error.details
+        .reason,
+    ).toBe("type_mismatch");
 
-    expect(await versions(doc)).toEqual([{ version: 1, status: "rejected" }, { version: 2, status: "rejected" }, { version: 3, status: "rejected" }]);
+    expect(await versions(doc)).toEqual([{ version: 1, status: "rejected" }, { version: 2, status: "rejected" }, {
+      version: 3,
+      status: "rejected",
+    }]);
     expect((await sql`select current_version from public.documents where id = ${doc}`)[0]!.current_version).toBe(0);
   });
 
   it("refuses to confirm what it cannot verify: an empty body from Storage rejects the upload", async () => {
     const doc = await newDocument(owner);
-    const version = (await (await call(owner, `/${doc}/uploads`, { file_name: "a.pdf", size_bytes: pdf.byteLength, mime_type: "application/pdf" })).json()).version;
+    const version = (await (await call(owner, `/${doc}/uploads`, {
+      file_name: "a.pdf",
+      size_bytes: pdf.byteLength,
+      mime_type: "application/pdf",
+    })).json()).version;
     await uploadAs(owner, version.storage_path, pdf);
     storage.emptyDownloads = true;
     try {
       const response = await call(owner, `/${doc}/uploads/${version.id}/confirm`, { sha256: sha(pdf) });
       expect(response.status).toBe(422);
-      expect((await response.json()).error).toMatchObject({ code: "upload_rejected", details: { reason: "size_mismatch" } });
+      expect((await response.json()).error).toMatchObject({
+        code: "upload_rejected",
+        details: { reason: "size_mismatch" },
+      });
     } finally {
       storage.emptyDownloads = false;
     }
@@ -135,7 +203,10 @@ describe("upload and confirm", () => {
     const deleted = await call(owner, `/${doc}/delete`);
     expect(deleted.status).toBe(200);
     expect((await deleted.json()).document.deleted_at).toBeTruthy();
-    expect((await call(owner, `/${doc}/uploads`, { file_name: "x.pdf", size_bytes: 10, mime_type: "application/pdf" })).status).toBe(409);
+    expect(
+      (await call(owner, `/${doc}/uploads`, { file_name: "x.pdf", size_bytes: 10, mime_type: "application/pdf" }))
+        .status,
+    ).toBe(409);
     expect((await (await call(owner, `/${doc}/restore`)).json()).document.deleted_at).toBeNull();
   });
 });
@@ -166,9 +237,13 @@ describe("bad input answers a clear 4xx and writes nothing", () => {
     expect((await call(viewer, `/${doc}/uploads`, valid)).status).toBe(404);
     expect((await call(owner, `/not-a-uuid/uploads`, valid)).status).toBe(422);
     expect((await call(null, `/${doc}/uploads`, valid)).status).toBe(401);
-    const anon = await handle(new Request(`http://local/functions/v1/documents/${doc}/uploads`, {
-      method: "POST", headers: { authorization: `Bearer ${await apiKey("anon")}`, "content-type": "application/json" }, body: JSON.stringify(valid),
-    }));
+    const anon = await handle(
+      new Request(`http://local/functions/v1/documents/${doc}/uploads`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${await apiKey("anon")}`, "content-type": "application/json" },
+        body: JSON.stringify(valid),
+      }),
+    );
     expect(anon.status).toBe(401);
     expect(await versions(doc)).toEqual([]);
     expect(await versions(otherDoc)).toEqual([]);
@@ -188,7 +263,9 @@ describe("bad input answers a clear 4xx and writes nothing", () => {
 
   it("over HTTP on the native stack, where Storage is not running, upload signing answers 502 and writes nothing", async () => {
     const response = await fetch(`${testEnv.apiUrl}/functions/v1/documents/${doc}/uploads`, {
-      method: "POST", headers: { authorization: `Bearer ${await tokenFor(owner)}`, "content-type": "application/json" }, body: JSON.stringify(valid),
+      method: "POST",
+      headers: { authorization: `Bearer ${await tokenFor(owner)}`, "content-type": "application/json" },
+      body: JSON.stringify(valid),
     });
     expect(response.status).toBe(502);
     expect(await versions(doc)).toEqual([]);
@@ -200,7 +277,11 @@ describe("documents-purge", () => {
     const doc = await newDocument(owner);
     const paths: string[] = [];
     for (const name of ["v1.pdf", "v2.pdf"]) {
-      const { version } = await (await call(owner, `/${doc}/uploads`, { file_name: name, size_bytes: pdf.byteLength, mime_type: "application/pdf" })).json();
+      const { version } = await (await call(owner, `/${doc}/uploads`, {
+        file_name: name,
+        size_bytes: pdf.byteLength,
+        mime_type: "application/pdf",
+      })).json();
       await uploadAs(owner, version.storage_path, pdf);
       await call(owner, `/${doc}/uploads/${version.id}/confirm`, { sha256: sha(pdf) });
       paths.push(version.storage_path);
@@ -225,7 +306,11 @@ describe("documents-purge", () => {
     const done = await purge(deps, 10);
     expect(done.purged).toBeGreaterThanOrEqual(1);
     const removal = storage.requests.find((r) => r.method === "DELETE");
-    expect(removal).toEqual({ method: "DELETE", path: "/storage/v1/object/documents", body: { prefixes: expect.arrayContaining(paths) } });
+    expect(removal).toEqual({
+      method: "DELETE",
+      path: "/storage/v1/object/documents",
+      body: { prefixes: expect.arrayContaining(paths) },
+    });
     expect([...storage.objects.keys()].filter((k) => paths.some((p) => k.endsWith(p)))).toEqual([]);
     expect(await sql`select 1 from public.documents where id = ${doc}`).toHaveLength(0);
     expect(await sql`select 1 from public.document_versions where document_id = ${doc}`).toHaveLength(0);
@@ -233,7 +318,8 @@ describe("documents-purge", () => {
   });
 
   it("is callable only with the service role or the scheduler secret", async () => {
-    const post = (headers: Record<string, string>) => purgeHandle(new Request("http://local/functions/v1/documents-purge", { method: "POST", headers }));
+    const post = (headers: Record<string, string>) =>
+      purgeHandle(new Request("http://local/functions/v1/documents-purge", { method: "POST", headers }));
     expect((await post({})).status).toBe(401);
     expect((await post({ "x-dispatch-secret": "wrong-secret-that-is-long-enough-to-count" })).status).toBe(401);
     expect((await post({ authorization: `Bearer ${await tokenFor(owner)}` })).status).toBe(403);

@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dispatch, DispatchRequest } from "../../functions/email-dispatch/dispatch.ts";
 import { EmailEnv, smtpTransport } from "../../functions/_shared/email/transport.ts";
-import { startGateway, type Gateway } from "../../scripts/lib/gateway.ts";
+import { type Gateway, startGateway } from "../../scripts/lib/gateway.ts";
 import { root } from "../../scripts/lib/paths.ts";
 import { freePort } from "../../scripts/lib/proc.ts";
 import { accessToken, apiKey, LOCAL_JWT_SECRET } from "../../scripts/lib/tokens.ts";
@@ -22,12 +22,19 @@ const secret = process.env.DISPATCH_SECRET!;
 const FROM = "Groundwork <no-reply@groundwork.test>";
 const dispatchUrl = () => `${testEnv.apiUrl}/functions/v1/email-dispatch`;
 
-async function enqueue(count: number, tag = crypto.randomUUID(), template = "notification", data: object = { title: "Hello" }) {
+async function enqueue(
+  count: number,
+  tag = crypto.randomUUID(),
+  template = "notification",
+  data: object = { title: "Hello" },
+) {
   const recipients: string[] = [];
   for (let i = 0; i < count; i++) {
     const to = `${tag}-${i}@dispatch.test`;
     recipients.push(to);
-    await sql`select private.enqueue_email(${template}, ${to}, ${sql.json(data as postgres.JSONValue)}, ${`${tag}:${i}`})`;
+    await sql`select private.enqueue_email(${template}, ${to}, ${
+      sql.json(data as postgres.JSONValue)
+    }, ${`${tag}:${i}`})`;
   }
   return { tag, recipients };
 }
@@ -57,7 +64,10 @@ describe("who may dispatch", () => {
   });
 
   it("accepts the service role's key", async () => {
-    const response = await fetch(dispatchUrl(), { method: "POST", headers: { authorization: `Bearer ${await apiKey("service_role")}` } });
+    const response = await fetch(dispatchUrl(), {
+      method: "POST",
+      headers: { authorization: `Bearer ${await apiKey("service_role")}` },
+    });
     expect(response.status).toBe(200);
   });
 });
@@ -71,7 +81,11 @@ describe("bad input changes nothing", () => {
     ["an oversize body", JSON.stringify({ batch_size: 10, pad: "x".repeat(5000) }), 413],
   ])("%s → %i", async (_label, body, status) => {
     const { tag } = await enqueue(1);
-    const response = await fetch(dispatchUrl(), { method: "POST", headers: { "x-dispatch-secret": secret, "content-type": "application/json" }, body });
+    const response = await fetch(dispatchUrl(), {
+      method: "POST",
+      headers: { "x-dispatch-secret": secret, "content-type": "application/json" },
+      body,
+    });
     expect(response.status).toBe(status);
     expect((await statuses(tag))[0]).toMatchObject({ status: "pending", attempts: 0 });
     await sql`delete from private.email_outbox where idempotency_key like ${`${tag}:%`}`;
@@ -81,10 +95,16 @@ describe("bad input changes nothing", () => {
 describe("delivery", () => {
   it("sends every due message once, through the gateway and Deno into the mail catcher", async () => {
     const { tag, recipients } = await enqueue(12, undefined, "invitation", {
-      org_name: "Acme", inviter_name: "Olga", role_name: "Member", accept_url: "https://app.test/accept?token=t", expires_at: "2026-12-01",
+      org_name: "Acme",
+      inviter_name: "Olga",
+      role_name: "Member",
+      accept_url: "https://app.test/accept?token=t",
+      expires_at: "2026-12-01",
     });
     const response = await fetch(dispatchUrl(), {
-      method: "POST", headers: { "x-dispatch-secret": secret, "content-type": "application/json" }, body: JSON.stringify({ batch_size: 5 }),
+      method: "POST",
+      headers: { "x-dispatch-secret": secret, "content-type": "application/json" },
+      body: JSON.stringify({ batch_size: 5 }),
     });
     expect(response.status).toBe(200);
     const result = await response.json();
@@ -101,7 +121,10 @@ describe("delivery", () => {
     const missing = await enqueue(1, undefined, "no_such_template", {});
     const invalid = await enqueue(1, undefined, "notification", { body: "no title" });
     await fetch(dispatchUrl(), { method: "POST", headers: { "x-dispatch-secret": secret } });
-    expect((await statuses(missing.tag))[0]).toMatchObject({ status: "dead", last_error: "Cannot render email: there is no template named no_such_template" });
+    expect((await statuses(missing.tag))[0]).toMatchObject({
+      status: "dead",
+      last_error: "Cannot render email: there is no template named no_such_template",
+    });
     expect((await statuses(invalid.tag))[0]!.last_error).toMatch(/title/);
   });
 });
@@ -147,11 +170,20 @@ describe("failures", () => {
   it("sends each message once when two dispatchers run at the same time", async () => {
     const server = await startTestSmtp();
     const { tag } = await enqueue(60);
-    const pools = [postgres(testEnv.dbUrl, { max: 4, onnotice: () => {} }), postgres(testEnv.dbUrl, { max: 4, onnotice: () => {} })];
+    const pools = [
+      postgres(testEnv.dbUrl, { max: 4, onnotice: () => {} }),
+      postgres(testEnv.dbUrl, { max: 4, onnotice: () => {} }),
+    ];
     const transports = pools.map(() => smtpTransport(env(server.port)));
     try {
-      const runs = await Promise.all(pools.map((pool, i) =>
-        dispatch({ sql: pool, transport: transports[i]!, from: FROM }, DispatchRequest.parse({ batch_size: 10, concurrency: 4 }))));
+      const runs = await Promise.all(
+        pools.map((pool, i) =>
+          dispatch(
+            { sql: pool, transport: transports[i]!, from: FROM },
+            DispatchRequest.parse({ batch_size: 10, concurrency: 4 }),
+          )
+        ),
+      );
       expect(runs[0]!.sent + runs[1]!.sent).toBeGreaterThanOrEqual(60);
       const ours = server.accepted.filter((id) => id.includes(tag));
       expect(ours).toHaveLength(60);
@@ -184,11 +216,20 @@ describe("a dispatcher killed mid-batch (a real second process)", () => {
       },
     });
     gateway = await startGateway({
-      port: 0, jwtSecret: LOCAL_JWT_SECRET, quiet: true,
-      functions: [{ name: "email-dispatch", verifyJwt: false, entrypoint: join(root, "functions", "email-dispatch", "index.ts") }],
+      port: 0,
+      jwtSecret: LOCAL_JWT_SECRET,
+      quiet: true,
+      functions: [{
+        name: "email-dispatch",
+        verifyJwt: false,
+        entrypoint: join(root, "functions", "email-dispatch", "index.ts"),
+      }],
       env: {
-        SUPABASE_DB_URL: testEnv.dbUrl, SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
-        SMTP_HOST: "127.0.0.1", SMTP_PORT: String(server.port), DISPATCH_SECRET: secret,
+        SUPABASE_DB_URL: testEnv.dbUrl,
+        SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+        SMTP_HOST: "127.0.0.1",
+        SMTP_PORT: String(server.port),
+        DISPATCH_SECRET: secret,
       },
     });
     base = `http://127.0.0.1:${gateway.port}/functions/v1/email-dispatch`;
@@ -201,7 +242,8 @@ describe("a dispatcher killed mid-batch (a real second process)", () => {
   it("loses nothing and sends nothing twice: the next run picks up the expired leases", async () => {
     const { tag } = await enqueue(20);
     const first = await fetch(base, {
-      method: "POST", headers: { "x-dispatch-secret": secret, "content-type": "application/json" },
+      method: "POST",
+      headers: { "x-dispatch-secret": secret, "content-type": "application/json" },
       body: JSON.stringify({ batch_size: 20, lease_seconds: 2, concurrency: 1 }),
     }).then((r) => r.status, () => 0);
     expect(first === 0 || first >= 500).toBe(true); // the process died under the request
@@ -213,7 +255,10 @@ describe("a dispatcher killed mid-batch (a real second process)", () => {
     const deadline = Date.now() + 30_000;
     let second = 0;
     while (Date.now() < deadline && second !== 200) {
-      second = await fetch(base, { method: "POST", headers: { "x-dispatch-secret": secret } }).then((r) => r.status, () => 0);
+      second = await fetch(base, { method: "POST", headers: { "x-dispatch-secret": secret } }).then(
+        (r) => r.status,
+        () => 0,
+      );
       if (second !== 200) await new Promise((r) => setTimeout(r, 250)); // the gateway is restarting the process
     }
     expect(second).toBe(200);
@@ -226,7 +271,13 @@ describe("a dispatcher killed mid-batch (a real second process)", () => {
 
 describe("the native stack's waker", () => {
   it("dispatches as soon as a message is committed (LISTEN/NOTIFY), without waiting for its timer", async () => {
-    const waker = await startWaker({ dbUrl: testEnv.dbUrl, dispatchUrl: dispatchUrl(), secret, intervalMs: 600_000, log: () => {} });
+    const waker = await startWaker({
+      dbUrl: testEnv.dbUrl,
+      dispatchUrl: dispatchUrl(),
+      secret,
+      intervalMs: 600_000,
+      log: () => {},
+    });
     try {
       await waker.idle();
       const { recipients } = await enqueue(1);
@@ -238,4 +289,3 @@ describe("the native stack's waker", () => {
     }
   });
 });
-

@@ -6,8 +6,11 @@ import { testEnv } from "../helpers/env.ts";
 import { waitForMail } from "../helpers/mail.ts";
 
 const invitation = {
-  org_name: "Acme <Corp>", inviter_name: "Olga \"O\" Owner", role_name: "Admin",
-  accept_url: "https://app.example.test/accept?token=abc", expires_at: "2026-12-01",
+  org_name: "Acme <Corp>",
+  inviter_name: 'Olga "O" Owner',
+  role_name: "Admin",
+  accept_url: "https://app.example.test/accept?token=abc",
+  expires_at: "2026-12-01",
 };
 
 describe("templates", () => {
@@ -21,7 +24,10 @@ describe("templates", () => {
   });
 
   it("escapes user data in HTML, never in text", () => {
-    const { html, text } = renderEmail("notification", "en", { title: "<script>alert(1)</script>", body: "Tom & Jerry" });
+    const { html, text } = renderEmail("notification", "en", {
+      title: "<script>alert(1)</script>",
+      body: "Tom & Jerry",
+    });
     expect(html).toContain("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;");
     expect(html).not.toContain("<script>");
     expect(html).toContain("Tom &amp; Jerry");
@@ -33,13 +39,17 @@ describe("templates", () => {
   });
 
   it("refuses an unknown template", () => {
-    expect(() => renderEmail("nope", "en", {})).toThrow(new RenderError("Cannot render email: there is no template named nope"));
+    expect(() => renderEmail("nope", "en", {})).toThrow(
+      new RenderError("Cannot render email: there is no template named nope"),
+    );
   });
 
   it("refuses missing or malformed variables rather than render half an email", () => {
     const { accept_url: _, ...missing } = invitation;
     expect(() => renderEmail("invitation", "en", missing)).toThrow(/accept_url/);
-    expect(() => renderEmail("invitation", "en", { ...invitation, accept_url: "javascript:alert(1)" })).toThrow(RenderError);
+    expect(() => renderEmail("invitation", "en", { ...invitation, accept_url: "javascript:alert(1)" })).toThrow(
+      RenderError,
+    );
     expect(() => renderEmail("digest", "en", { date: "2026-11-21", count: 1, items: [] })).toThrow(/items/);
   });
 });
@@ -47,7 +57,8 @@ describe("templates", () => {
 describe("the Resend transport, against a local server that checks each request as Resend documents it", () => {
   let server: Server;
   let url: string;
-  const seen: { method?: string; path?: string; headers: IncomingMessage["headers"]; body: Record<string, unknown> }[] = [];
+  const seen: { method?: string; path?: string; headers: IncomingMessage["headers"]; body: Record<string, unknown> }[] =
+    [];
   let reply: { status: number; body: unknown } = { status: 200, body: { id: "re_123" } };
 
   beforeAll(async () => {
@@ -65,7 +76,14 @@ describe("the Resend transport, against a local server that checks each request 
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const env = () => EmailEnv.parse({ EMAIL_TRANSPORT: "resend", RESEND_API_KEY: "re_test_key", RESEND_API_URL: url });
-  const email = { from: "Groundwork <no-reply@groundwork.test>", to: "ana@example.test", subject: "S", text: "T", html: "<p>H</p>", idempotencyKey: "inv-1:send-1" };
+  const email = {
+    from: "Groundwork <no-reply@groundwork.test>",
+    to: "ana@example.test",
+    subject: "S",
+    text: "T",
+    html: "<p>H</p>",
+    idempotencyKey: "inv-1:send-1",
+  };
 
   it("POSTs /emails with the API key, the idempotency key and the message", async () => {
     reply = { status: 200, body: { id: "re_123" } };
@@ -76,12 +94,21 @@ describe("the Resend transport, against a local server that checks each request 
     expect(request.headers.authorization).toBe("Bearer re_test_key");
     expect(request.headers["idempotency-key"]).toBe("inv-1:send-1");
     expect(request.headers["content-type"]).toBe("application/json");
-    expect(request.body).toEqual({ from: email.from, to: ["ana@example.test"], subject: "S", html: "<p>H</p>", text: "T" });
+    expect(request.body).toEqual({
+      from: email.from,
+      to: ["ana@example.test"],
+      subject: "S",
+      html: "<p>H</p>",
+      text: "T",
+    });
   });
 
   it("treats a refused message (422) as permanent and a rate limit or outage as temporary", async () => {
     reply = { status: 422, body: { name: "validation_error", message: "Invalid `to` field" } };
-    await expect(resendTransport(env()).send(email)).rejects.toMatchObject({ permanent: true, message: "Resend 422: Invalid `to` field" });
+    await expect(resendTransport(env()).send(email)).rejects.toMatchObject({
+      permanent: true,
+      message: "Resend 422: Invalid `to` field",
+    });
     reply = { status: 429, body: { message: "Too many requests" } };
     await expect(resendTransport(env()).send(email)).rejects.toMatchObject({ permanent: false });
     reply = { status: 503, body: {} };
@@ -97,7 +124,14 @@ describe("the SMTP transport", () => {
   it("delivers to the mail catcher with the idempotency key as Message-ID", async () => {
     const transport = smtpTransport(EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: process.env.SMTP_PORT }));
     const to = `smtp-${crypto.randomUUID()}@example.test`;
-    const { providerMessageId } = await transport.send({ from: "Groundwork <no-reply@groundwork.test>", to, subject: "Pooled", text: "T", html: "<p>H</p>", idempotencyKey: "smtp:test/1" });
+    const { providerMessageId } = await transport.send({
+      from: "Groundwork <no-reply@groundwork.test>",
+      to,
+      subject: "Pooled",
+      text: "T",
+      html: "<p>H</p>",
+      idempotencyKey: "smtp:test/1",
+    });
     await transport.close();
     expect(providerMessageId).toBe("<smtp-test-1@groundwork.mail>");
     const [mail] = await waitForMail(to);

@@ -29,7 +29,12 @@ describe("readEnv", () => {
   it("names every bad variable with what is wrong", () => {
     const error = (() => {
       try {
-        readEnv(BaseEnv, { ...good, SUPABASE_URL: "not a url", SUPABASE_DB_URL: "mysql://x", SUPABASE_JWT_SECRET: "short" });
+        readEnv(BaseEnv, {
+          ...good,
+          SUPABASE_URL: "not a url",
+          SUPABASE_DB_URL: "mysql://x",
+          SUPABASE_JWT_SECRET: "short",
+        });
       } catch (e) {
         return e as Error;
       }
@@ -42,6 +47,8 @@ describe("readEnv", () => {
 
   it("extends with a function's own variables", () => {
     const Env = BaseEnv.extend({ DISPATCH_SECRET: z.string().min(16) });
-    expect(() => readEnv(Env, good, "email-dispatch")).toThrow("Cannot start email-dispatch: DISPATCH_SECRET is not set.");
+    expect(() => readEnv(Env, good, "email-dispatch")).toThrow(
+      "Cannot start email-dispatch: DISPATCH_SECRET is not set.",
+    );
   });
 });

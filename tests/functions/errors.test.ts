@@ -7,8 +7,10 @@ import { testDb } from "../helpers/db.ts";
 async function pgError(sql: postgres.Sql, statement: string): Promise<unknown> {
   try {
     await sql.begin(async (tx) => {
-      await tx.unsafe("create temp table t (id int primary key, n int check (n > 0), r int references t (id), w tsrange, " +
-        "exclude using gist (w with &&)) on commit drop");
+      await tx.unsafe(
+        "create temp table t (id int primary key, n int check (n > 0), r int references t (id), w tsrange, " +
+          "exclude using gist (w with &&)) on commit drop",
+      );
       await tx.unsafe("insert into t (id, n, w) values (1, 1, '[2026-01-01,2026-01-02)')");
       await tx.unsafe(statement);
     });
@@ -22,15 +24,30 @@ describe("Postgres errors map to statuses by SQLSTATE", () => {
   const sql = testDb();
   it.each([
     ["23505 unique violation", "insert into t (id, n) values (1, 1)", 409, "conflict"],
-    ["23P01 exclusion violation", "insert into t (id, n, w) values (2, 1, '[2026-01-01 12:00,2026-01-03)')", 409, "conflict"],
+    [
+      "23P01 exclusion violation",
+      "insert into t (id, n, w) values (2, 1, '[2026-01-01 12:00,2026-01-03)')",
+      409,
+      "conflict",
+    ],
     ["23514 check violation", "insert into t (id, n) values (2, -1)", 422, "validation_failed"],
     ["23502 not-null violation", "insert into t (id, n) values (null, 1)", 422, "validation_failed"],
     ["22012 division by zero", "select 1/0", 422, "validation_failed"],
     ["22P02 invalid text", "select 'abc'::int", 422, "validation_failed"],
     ["23503 foreign key violation", "insert into t (id, n, r) values (2, 1, 99)", 422, "invalid_reference"],
     ["42501 insufficient privilege", "set local role anon; select * from auth.users", 403, "forbidden"],
-    ["P0001 raised exception", "do $$ begin raise exception 'Cannot approve: already approved'; end $$", 400, "bad_request"],
-    ["P0002 no data found", "do $$ begin raise sqlstate 'P0002' using message = 'Cannot find the invitation'; end $$", 404, "not_found"],
+    [
+      "P0001 raised exception",
+      "do $$ begin raise exception 'Cannot approve: already approved'; end $$",
+      400,
+      "bad_request",
+    ],
+    [
+      "P0002 no data found",
+      "do $$ begin raise sqlstate 'P0002' using message = 'Cannot find the invitation'; end $$",
+      404,
+      "not_found",
+    ],
   ])("%s → %i", async (_label, statement, status, code) => {
     const error = await pgError(sql, statement);
     const mapped = fromPostgresError(error);
@@ -41,7 +58,9 @@ describe("Postgres errors map to statuses by SQLSTATE", () => {
   });
 
   it("keeps Postgres' own message, which our SQL writes for the caller", async () => {
-    const mapped = toHttpError(await pgError(sql, "do $$ begin raise exception 'Cannot approve: already approved'; end $$"));
+    const mapped = toHttpError(
+      await pgError(sql, "do $$ begin raise exception 'Cannot approve: already approved'; end $$"),
+    );
     expect(errorBody(mapped)).toEqual({
       error: { code: "bad_request", message: "Cannot approve: already approved", details: { sqlstate: "P0001" } },
     });
@@ -57,9 +76,16 @@ describe("Postgres errors map to statuses by SQLSTATE", () => {
   it("explains a NUL byte PostgreSQL refuses instead of passing on its raw text", async () => {
     const sql = testDb();
     const error = fromPostgresError(await pgError(sql, "select convert_from('\\x6100'::bytea, 'UTF8')"));
-    expect(error).toMatchObject({ status: 422, code: "validation_failed", message: "Cannot store the text: it contains the NUL character (\\u0000)" });
-    const inJson = fromPostgresError(await pgError(sql, "select '{\"a\": \"\\u0000\"}'::jsonb"));
-    expect(inJson).toMatchObject({ status: 422, message: "Cannot store the text: it contains the NUL character (\\u0000)" });
+    expect(error).toMatchObject({
+      status: 422,
+      code: "validation_failed",
+      message: "Cannot store the text: it contains the NUL character (\\u0000)",
+    });
+    const inJson = fromPostgresError(await pgError(sql, 'select \'{"a": "\\u0000"}\'::jsonb'));
+    expect(inJson).toMatchObject({
+      status: 422,
+      message: "Cannot store the text: it contains the NUL character (\\u0000)",
+    });
   });
 
   it("hides anything unexpected behind a 500 with a generic message", () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { startGateway, type Gateway } from "../../scripts/lib/gateway.ts";
+import { type Gateway, startGateway } from "../../scripts/lib/gateway.ts";
 import { startGatewayProcess } from "../../scripts/lib/services.ts";
 import { root } from "../../scripts/lib/paths.ts";
 import { accessToken, apiKey, LOCAL_JWT_SECRET } from "../../scripts/lib/tokens.ts";
@@ -45,25 +45,36 @@ describe("the native functions gateway", () => {
     expect(missing.status).toBe(401);
     expect((await missing.json()).error.code).toBe("unauthorized");
 
-    const expired = await fetch(`${base}/functions/v1/guarded`, { headers: { authorization: `Bearer ${await accessToken(user, { expiresIn: -5 })}` } });
+    const expired = await fetch(`${base}/functions/v1/guarded`, {
+      headers: { authorization: `Bearer ${await accessToken(user, { expiresIn: -5 })}` },
+    });
     expect(expired.status).toBe(401);
     expect((await expired.json()).error.message).toMatch(/expired/);
 
     const forged = await fetch(`${base}/functions/v1/guarded`, {
-      headers: { authorization: `Bearer ${await accessToken(user, { secret: "not-the-project-secret-but-long-enough" })}` },
+      headers: {
+        authorization: `Bearer ${await accessToken(user, { secret: "not-the-project-secret-but-long-enough" })}`,
+      },
     });
     expect(forged.status).toBe(401);
   });
 
   it("lets a valid user token or API key through", async () => {
-    const asUser = await fetch(`${base}/functions/v1/guarded`, { headers: { authorization: `Bearer ${await accessToken(user)}` } });
+    const asUser = await fetch(`${base}/functions/v1/guarded`, {
+      headers: { authorization: `Bearer ${await accessToken(user)}` },
+    });
     expect(asUser.status).toBe(200);
-    const asAnon = await fetch(`${base}/functions/v1/guarded`, { headers: { authorization: `Bearer ${await apiKey("anon")}` } });
+    const asAnon = await fetch(`${base}/functions/v1/guarded`, {
+      headers: { authorization: `Bearer ${await apiKey("anon")}` },
+    });
     expect(asAnon.status).toBe(200);
   });
 
   it("answers CORS preflights without a token", async () => {
-    const response = await fetch(`${base}/functions/v1/guarded`, { method: "OPTIONS", headers: { origin: "http://app.test", "access-control-request-method": "POST" } });
+    const response = await fetch(`${base}/functions/v1/guarded`, {
+      method: "OPTIONS",
+      headers: { origin: "http://app.test", "access-control-request-method": "POST" },
+    });
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(response.headers.get("access-control-allow-headers")).toMatch(/apikey/);
@@ -77,16 +88,22 @@ describe("the native functions gateway", () => {
   it("answers 404 for an unknown function", async () => {
     const response = await fetch(`${base}/functions/v1/nope`);
     expect(response.status).toBe(404);
-    expect((await response.json()).error).toMatchObject({ code: "not_found", message: "There is no function named nope" });
+    expect((await response.json()).error).toMatchObject({
+      code: "not_found",
+      message: "There is no function named nope",
+    });
   });
 
-  it.each(["rest", "auth", "storage", "realtime", "graphql"])("answers 501 for /%s/v1, naming supabase start", async (service) => {
-    const response = await fetch(`${base}/${service}/v1/anything`);
-    expect(response.status).toBe(501);
-    const { error } = await response.json();
-    expect(error.code).toBe("not_implemented");
-    expect(error.message).toMatch(/supabase start/);
-  });
+  it.each(["rest", "auth", "storage", "realtime", "graphql"])(
+    "answers 501 for /%s/v1, naming supabase start",
+    async (service) => {
+      const response = await fetch(`${base}/${service}/v1/anything`);
+      expect(response.status).toBe(501);
+      const { error } = await response.json();
+      expect(error.code).toBe("not_implemented");
+      expect(error.message).toMatch(/supabase start/);
+    },
+  );
 
   it("restarts a function process that dies", async () => {
     const before = gateway.pids().health;
@@ -113,7 +130,8 @@ describe("the native functions gateway", () => {
     await new Promise<void>((resolve) => squatter.listen(0, "127.0.0.1", resolve));
     const taken = (squatter.address() as { port: number }).port;
     try {
-      await expect(startGateway({ port: taken, jwtSecret: LOCAL_JWT_SECRET, quiet: true, functions: [], env: {} })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startGateway({ port: taken, jwtSecret: LOCAL_JWT_SECRET, quiet: true, functions: [], env: {} }))
+        .rejects.toThrow(/EADDRINUSE/);
       const started = Date.now();
       const logDir = mkdtempSync(join(tmpdir(), "groundwork-gateway-"));
       await expect(startGatewayProcess(taken, [], {}, { logDir })).rejects.toThrow(/stopped while starting/);

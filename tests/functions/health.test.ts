@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { createHealthHandler, handler, HealthResponse } from "../../functions/health/handler.ts";
@@ -10,7 +10,8 @@ describe("health, in-process", () => {
     const response = await handler(new Request("http://local/functions/v1/health"));
     expect(response.status).toBe(200);
     const body = HealthResponse.parse(await response.json());
-    const [last] = await testDb()`select version, name from supabase_migrations.schema_migrations order by version desc limit 1`;
+    const [last] =
+      await testDb()`select version, name from supabase_migrations.schema_migrations order by version desc limit 1`;
     expect(body.migration).toEqual({ version: last!.version, name: last!.name });
     expect(response.headers.get("cache-control")).toBe("no-store");
   });
@@ -23,7 +24,13 @@ describe("health, in-process", () => {
       const response = await createHealthHandler({ sql: down })(new Request("http://local/functions/v1/health"));
       expect(response.status).toBe(503);
       const body = await response.json();
-      expect(body).toEqual({ error: { code: "database_unavailable", message: "Cannot reach the database", details: { reason: "ECONNREFUSED" } } });
+      expect(body).toEqual({
+        error: {
+          code: "database_unavailable",
+          message: "Cannot reach the database",
+          details: { reason: "ECONNREFUSED" },
+        },
+      });
       expect(response.headers.get("x-request-id")).toBeTruthy();
     });
   });
@@ -35,7 +42,9 @@ describe("health, in-process", () => {
     const port = (silent.address() as AddressInfo).port;
     const hung = postgres(`postgresql://postgres@127.0.0.1:${port}/postgres`, { max: 1, connect_timeout: 30 });
     try {
-      const response = await createHealthHandler({ sql: hung, timeoutMs: 200 })(new Request("http://local/functions/v1/health"));
+      const response = await createHealthHandler({ sql: hung, timeoutMs: 200 })(
+        new Request("http://local/functions/v1/health"),
+      );
       expect(response.status).toBe(503);
       expect((await response.json()).error.details).toEqual({ reason: "timeout" });
     } finally {
@@ -45,13 +54,16 @@ describe("health, in-process", () => {
   });
 
   it("answers 405 to anything but GET", async () => {
-    expect((await handler(new Request("http://local/functions/v1/health", { method: "POST", body: "{}" }))).status).toBe(405);
+    expect((await handler(new Request("http://local/functions/v1/health", { method: "POST", body: "{}" }))).status)
+      .toBe(405);
   });
 });
 
 describe("health, over HTTP through the gateway and Deno", () => {
   it("answers 200 with JSON and a request id", async () => {
-    const response = await fetch(`${testEnv.apiUrl}/functions/v1/health`, { headers: { "x-request-id": "http-test-0001" } });
+    const response = await fetch(`${testEnv.apiUrl}/functions/v1/health`, {
+      headers: { "x-request-id": "http-test-0001" },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/application\/json/);
     expect(response.headers.get("x-request-id")).toBe("http-test-0001");

@@ -6,15 +6,21 @@ import { logSink, redactFields, redactPath } from "../../functions/_shared/log.t
 
 const Body = z.object({ name: z.string().min(1), seats: z.number().int().positive() });
 
-const handler = createHandler({ name: "probe", methods: ["POST", "GET"], maxBodyBytes: 64 }, async (request, { url }) => {
-  if (request.method === "GET") return json(readQuery(url, z.object({ page: z.coerce.number().int().min(1) })));
-  const body = await readJson(request, Body);
-  if (body.name === "taken") throw conflict("Cannot create the team: the name is taken");
-  if (body.name === "boom") throw new Error("database password is hunter2");
-  return json(body, { status: 201 });
-});
+const handler = createHandler(
+  { name: "probe", methods: ["POST", "GET"], maxBodyBytes: 64 },
+  async (request, { url }) => {
+    if (request.method === "GET") return json(readQuery(url, z.object({ page: z.coerce.number().int().min(1) })));
+    const body = await readJson(request, Body);
+    if (body.name === "taken") throw conflict("Cannot create the team: the name is taken");
+    if (body.name === "boom") throw new Error("database password is hunter2");
+    return json(body, { status: 201 });
+  },
+);
 
-function post(body: BodyInit | null, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
+function post(
+  body: BodyInit | null,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<Response> {
   return handler(new Request("http://local/functions/v1/probe", { method: "POST", body, headers }));
 }
 
@@ -36,21 +42,36 @@ describe("createHandler", () => {
   });
 
   it("keeps a well-formed request id from the caller and logs one JSON line with it", async () => {
-    const response = await post(JSON.stringify({ name: "Ops", seats: 3 }), { "content-type": "application/json", "x-request-id": "req-12345678" });
+    const response = await post(JSON.stringify({ name: "Ops", seats: 3 }), {
+      "content-type": "application/json",
+      "x-request-id": "req-12345678",
+    });
     expect(response.headers.get("x-request-id")).toBe("req-12345678");
     const entry = JSON.parse(lines.at(-1)!);
-    expect(entry).toMatchObject({ level: "info", function: "probe", request_id: "req-12345678", method: "POST", status: 201 });
+    expect(entry).toMatchObject({
+      level: "info",
+      function: "probe",
+      request_id: "req-12345678",
+      method: "POST",
+      status: 201,
+    });
   });
 
   it("replaces a malformed request id", async () => {
-    const response = await post(JSON.stringify({ name: "Ops", seats: 3 }), { "content-type": "application/json", "x-request-id": "bad id <script>" });
+    const response = await post(JSON.stringify({ name: "Ops", seats: 3 }), {
+      "content-type": "application/json",
+      "x-request-id": "bad id <script>",
+    });
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("answers 400 for malformed JSON", async () => {
     const response = await post("{ name: ");
     expect(response.status).toBe(400);
-    expect((await response.json()).error).toMatchObject({ code: "bad_request", message: "Cannot accept the request: the body is not valid JSON" });
+    expect((await response.json()).error).toMatchObject({
+      code: "bad_request",
+      message: "Cannot accept the request: the body is not valid JSON",
+    });
   });
 
   it("answers 400 for an empty body", async () => {
@@ -81,7 +102,11 @@ describe("createHandler", () => {
   });
 
   it("answers 413 when a streamed body without Content-Length grows past the limit", async () => {
-    const chunks = [new TextEncoder().encode('{"name":"'), new TextEncoder().encode("y".repeat(80)), new TextEncoder().encode('","seats":1}')];
+    const chunks = [
+      new TextEncoder().encode('{"name":"'),
+      new TextEncoder().encode("y".repeat(80)),
+      new TextEncoder().encode('","seats":1}'),
+    ];
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
         const next = chunks.shift();
@@ -90,7 +115,10 @@ describe("createHandler", () => {
       },
     });
     const request = new Request("http://local/functions/v1/probe", {
-      method: "POST", body: stream, headers: { "content-type": "application/json" }, duplex: "half",
+      method: "POST",
+      body: stream,
+      headers: { "content-type": "application/json" },
+      duplex: "half",
     } as RequestInit);
     expect((await handler(request)).status).toBe(413);
   });
@@ -119,7 +147,9 @@ describe("createHandler", () => {
   it("passes an HttpError through with its status", async () => {
     const response = await post(JSON.stringify({ name: "taken", seats: 1 }));
     expect(response.status).toBe(409);
-    expect(await response.json()).toEqual({ error: { code: "conflict", message: "Cannot create the team: the name is taken" } });
+    expect(await response.json()).toEqual({
+      error: { code: "conflict", message: "Cannot create the team: the name is taken" },
+    });
   });
 
   it("answers 500 without leaking the cause, and logs the cause with the request id", async () => {
@@ -128,7 +158,10 @@ describe("createHandler", () => {
     const text = await response.text();
     expect(text).not.toMatch(/hunter2/);
     const logged = lines.map((l) => JSON.parse(l)).find((l) => l.level === "error");
-    expect(logged).toMatchObject({ error_message: "database password is hunter2", request_id: response.headers.get("x-request-id") });
+    expect(logged).toMatchObject({
+      error_message: "database password is hunter2",
+      request_id: response.headers.get("x-request-id"),
+    });
   });
 });
 
@@ -149,13 +182,23 @@ describe("NUL characters (PostgreSQL text cannot hold them)", () => {
 describe("logs hold no secrets", () => {
   it("redacts token-like path segments but keeps ids and names", () => {
     const token = "Zq3xR8kP0wLm2VbN7cTy5uHs9JdFgAeQ1oIiKlMnBvC";
-    expect(redactPath(`/functions/v1/scheduling/feeds/${token}.ics`)).toBe("/functions/v1/scheduling/feeds/[redacted].ics");
-    expect(redactPath("/functions/v1/documents/8b9f0c1e-1d2a-4c3b-9a8e-123456789abc/uploads")).toBe("/functions/v1/documents/8b9f0c1e-1d2a-4c3b-9a8e-123456789abc/uploads");
+    expect(redactPath(`/functions/v1/scheduling/feeds/${token}.ics`)).toBe(
+      "/functions/v1/scheduling/feeds/[redacted].ics",
+    );
+    expect(redactPath("/functions/v1/documents/8b9f0c1e-1d2a-4c3b-9a8e-123456789abc/uploads")).toBe(
+      "/functions/v1/documents/8b9f0c1e-1d2a-4c3b-9a8e-123456789abc/uploads",
+    );
     expect(redactPath("/functions/v1/documents-purge")).toBe("/functions/v1/documents-purge");
   });
   it("replaces fields named like a secret", () => {
     expect(redactFields({ token: "abc", authorization: "Bearer x", api_key: "k", dispatch_secret: "s", status: 200 }))
-      .toEqual({ token: "[redacted]", authorization: "[redacted]", api_key: "[redacted]", dispatch_secret: "[redacted]", status: 200 });
+      .toEqual({
+        token: "[redacted]",
+        authorization: "[redacted]",
+        api_key: "[redacted]",
+        dispatch_secret: "[redacted]",
+        status: 200,
+      });
   });
   it("writes the request line with the path redacted", async () => {
     const token = "Zq3xR8kP0wLm2VbN7cTy5uHs9JdFgAeQ1oIiKlMnBvC";

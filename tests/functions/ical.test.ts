@@ -26,22 +26,49 @@ function lines(ics: string, name: string): string[] {
   return ics.split("\r\n").filter((l) => l.startsWith(`${name};`) || l.startsWith(`${name}:`));
 }
 
-describe.each(["UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"])("with the process in %s", (processZone) => {
-  it.each(cases)("writes $zone times as luxon reads them ($start)", ({ zone, start, end, local }) => {
-    process.env.TZ = processZone;
-    // The process really is in that zone now (Node re-reads TZ when it changes).
-    expect(new Date("2026-07-01T12:00:00Z").getTimezoneOffset() + DateTime.fromISO("2026-07-01T12:00:00Z", { zone: processZone }).offset).toBe(0);
-    const expected = (iso: string) => DateTime.fromISO(iso).setZone(zone).toFormat("yyyyLLdd'T'HHmmss");
-    const booking = { id: "b1", title: "Checkup", location: "Room 1", start, end, timeZone: zone, videoUrl: null, sequence: 1, cancelled: false };
-    for (const ics of [bookingInvite(booking), bookingFeed("Feed", [booking])]) {
-      expect(lines(ics, "DTSTART")).toEqual([`DTSTART;TZID=${zone}:${expected(start)}`]);
-      expect(lines(ics, "DTEND")).toEqual([`DTEND;TZID=${zone}:${expected(end)}`]);
-    }
-    expect(expected(start)).toBe(local);
-  });
-});
+describe.each(["UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Chatham"])(
+  "with the process in %s",
+  (processZone) => {
+    it.each(cases)("writes $zone times as luxon reads them ($start)", ({ zone, start, end, local }) => {
+      process.env.TZ = processZone;
+      // The process really is in that zone now (Node re-reads TZ when it changes).
+      expect(
+        new Date("2026-07-01T12:00:00Z").getTimezoneOffset() +
+          DateTime.fromISO("2026-07-01T12:00:00Z", { zone: processZone }).offset,
+      ).toBe(0);
+      const expected = (iso: string) => DateTime.fromISO(iso).setZone(zone).toFormat("yyyyLLdd'T'HHmmss");
+      const booking = {
+        id: "b1",
+        title: "Checkup",
+        location: "Room 1",
+        start,
+        end,
+        timeZone: zone,
+        videoUrl: null,
+        sequence: 1,
+        cancelled: false,
+      };
+      for (const ics of [bookingInvite(booking), bookingFeed("Feed", [booking])]) {
+        expect(lines(ics, "DTSTART")).toEqual([`DTSTART;TZID=${zone}:${expected(start)}`]);
+        expect(lines(ics, "DTEND")).toEqual([`DTEND;TZID=${zone}:${expected(end)}`]);
+      }
+      expect(expected(start)).toBe(local);
+    });
+  },
+);
 
 it("refuses an unknown zone instead of writing a wrong time", () => {
-  expect(() => bookingInvite({ id: "b", title: "t", location: "l", start: "2026-01-01T00:00:00Z", end: "2026-01-01T01:00:00Z",
-    timeZone: "Mars/Olympus", videoUrl: null, sequence: 1, cancelled: false })).toThrow(/Cannot write the calendar/);
+  expect(() =>
+    bookingInvite({
+      id: "b",
+      title: "t",
+      location: "l",
+      start: "2026-01-01T00:00:00Z",
+      end: "2026-01-01T01:00:00Z",
+      timeZone: "Mars/Olympus",
+      videoUrl: null,
+      sequence: 1,
+      cancelled: false,
+    })
+  ).toThrow(/Cannot write the calendar/);
 });

@@ -4,7 +4,7 @@
  * writes nothing.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { apiKey, asUser, createUser, testDb, tokenFor, userClaims, type TestUser } from "../helpers/db.ts";
+import { apiKey, asUser, createUser, testDb, type TestUser, tokenFor, userClaims } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 import { waitForMail } from "../helpers/mail.ts";
 
@@ -22,10 +22,15 @@ async function call(path: string, { token, method = "POST", body, raw }: Call = 
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
-  return fetch(`${testEnv.apiUrl}/functions/v1/invitations${path}`, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+  return fetch(`${testEnv.apiUrl}/functions/v1/invitations${path}`, {
+    method,
+    headers,
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
 }
 
-const dispatch = () => fetch(`${testEnv.apiUrl}/functions/v1/email-dispatch`, { method: "POST", headers: { "x-dispatch-secret": secret } });
+const dispatch = () =>
+  fetch(`${testEnv.apiUrl}/functions/v1/email-dispatch`, { method: "POST", headers: { "x-dispatch-secret": secret } });
 
 async function tokenFromMail(to: string, count = 1): Promise<string> {
   await dispatch();
@@ -43,23 +48,39 @@ let org: string;
 let otherOrg: string;
 let memberRole: string;
 
-const invitations = async (email: string) => (await sql`select status::text from public.invitations where org_id = ${org} and email = ${email}`).map((r) => r.status);
+const invitations = async (email: string) =>
+  (await sql`select status::text from public.invitations where org_id = ${org} and email = ${email}`).map((r) =>
+    r.status
+  );
 
 beforeAll(async () => {
   const users = await Promise.all([1, 2, 3, 4].map(() => createUser(sql)));
   [owner, admin, member, outsider] = [users[0]!, users[1]!, users[2]!, users[3]!];
   const slug = `inv-${crypto.randomUUID().slice(0, 8)}`;
-  org = (await sql`insert into public.organizations (name, slug, created_by) values ('Invite Co', ${slug}, ${owner!.id}) returning id`)[0]!.id;
-  otherOrg = (await sql`insert into public.organizations (name, slug, created_by) values ('Other Co', ${`${slug}-b`}, ${outsider!.id}) returning id`)[0]!.id;
-  const roles = Object.fromEntries((await sql`select key, id from public.roles where org_id = ${org}`).map((r) => [r.key, r.id]));
+  org =
+    (await sql`insert into public.organizations (name, slug, created_by) values ('Invite Co', ${slug}, ${
+      owner!.id
+    }) returning id`)[0]!.id;
+  otherOrg =
+    (await sql`insert into public.organizations (name, slug, created_by) values ('Other Co', ${`${slug}-b`}, ${
+      outsider!.id
+    }) returning id`)[0]!.id;
+  const roles = Object.fromEntries(
+    (await sql`select key, id from public.roles where org_id = ${org}`).map((r) => [r.key, r.id]),
+  );
   memberRole = roles.member;
-  await sql`insert into public.members (org_id, user_id, role_id) values (${org}, ${admin!.id}, ${roles.admin}), (${org}, ${member!.id}, ${roles.member})`;
+  await sql`insert into public.members (org_id, user_id, role_id) values (${org}, ${
+    admin!.id
+  }, ${roles.admin}), (${org}, ${member!.id}, ${roles.member})`;
 });
 
 describe("the invitation flow", () => {
   it("invite → the email arrives → accept with its token → the invitee is a member", async () => {
     const invitee = `hire-${crypto.randomUUID()}@example.test`;
-    const created = await call("", { token: await tokenFor(admin), body: { org_id: org, email: invitee, role_id: memberRole, locale: "de" } });
+    const created = await call("", {
+      token: await tokenFor(admin),
+      body: { org_id: org, email: invitee, role_id: memberRole, locale: "de" },
+    });
     expect(created.status).toBe(201);
     const { invitation } = await created.json();
     expect(invitation).toMatchObject({ email: invitee, status: "pending", resent_count: 0 });
@@ -75,7 +96,12 @@ describe("the invitation flow", () => {
     const user = await createUser(sql, { email: invitee });
     const accepted = await call("/accept", { token: await tokenFor(user), body: { token } });
     expect(accepted.status).toBe(200);
-    expect((await accepted.json()).member).toMatchObject({ org_id: org, user_id: user.id, role_id: memberRole, status: "active" });
+    expect((await accepted.json()).member).toMatchObject({
+      org_id: org,
+      user_id: user.id,
+      role_id: memberRole,
+      status: "active",
+    });
     expect(await invitations(invitee)).toEqual(["accepted"]);
 
     const again = await call("/accept", { token: await tokenFor(user), body: { token } });
@@ -99,7 +125,10 @@ describe("the invitation flow", () => {
     expect(await invitations(invitee)).toEqual(["pending"]); // the refusal changed nothing; the expiry job marks it
 
     const revokedTo = `r-${crypto.randomUUID()}@example.test`;
-    const { invitation } = await (await call("", { token: await tokenFor(admin), body: { org_id: org, email: revokedTo, role_id: memberRole } })).json();
+    const { invitation } = await (await call("", {
+      token: await tokenFor(admin),
+      body: { org_id: org, email: revokedTo, role_id: memberRole },
+    })).json();
     const revokedToken = await tokenFromMail(revokedTo);
     expect((await call(`/${invitation.id}/revoke`, { token: await tokenFor(admin) })).status).toBe(200);
     const revokedUser = await createUser(sql, { email: revokedTo });
@@ -110,7 +139,10 @@ describe("the invitation flow", () => {
 
   it("resends with a new token and kills the old one", async () => {
     const invitee = `again-${crypto.randomUUID()}@example.test`;
-    const { invitation } = await (await call("", { token: await tokenFor(admin), body: { org_id: org, email: invitee, role_id: memberRole } })).json();
+    const { invitation } = await (await call("", {
+      token: await tokenFor(admin),
+      body: { org_id: org, email: invitee, role_id: memberRole },
+    })).json();
     const first = await tokenFromMail(invitee);
     const resent = await call(`/${invitation.id}/resend`, { token: await tokenFor(admin) });
     expect(resent.status).toBe(200);
@@ -146,7 +178,9 @@ describe("the invitation flow", () => {
   it("sends nothing when the change rolls back", async () => {
     const invitee = `rollback-${crypto.randomUUID()}@example.test`;
     await expect(asUser(sql, userClaims(admin), async (tx) => {
-      await tx`select private.invite_member(${org}, ${invitee}, ${memberRole}, null, ${"t".repeat(43)}, 'https://app.test/accept')`;
+      await tx`select private.invite_member(${org}, ${invitee}, ${memberRole}, null, ${
+        "t".repeat(43)
+      }, 'https://app.test/accept')`;
       throw new Error("the request failed after inviting");
     })).rejects.toThrow("the request failed after inviting");
     expect(await sql`select 1 from private.email_outbox where recipient = ${invitee}`).toHaveLength(0);
@@ -155,14 +189,28 @@ describe("the invitation flow", () => {
 });
 
 describe("bad input answers a clear 4xx and writes nothing", () => {
-  const before = async () => (await sql`select count(*)::int as n from public.invitations where org_id in (${org}, ${otherOrg})`)[0]!.n;
+  const before = async () =>
+    (await sql`select count(*)::int as n from public.invitations where org_id in (${org}, ${otherOrg})`)[0]!.n;
 
   it.each([
     ["malformed JSON", { raw: "{ email: " }, 400],
     ["a wrong type", { body: { org_id: 42, email: "a@b.test", role_id: "x" } }, 422],
     ["a missing field", { body: { email: "a@b.test" } }, 422],
-    ["an invalid email", { body: { org_id: "00000000-0000-4000-8000-000000000000", email: "not an email", role_id: "00000000-0000-4000-8000-000000000000" } }, 422],
-    ["an unknown field", { body: { org_id: "00000000-0000-4000-8000-000000000000", email: "a@b.test", role_id: "00000000-0000-4000-8000-000000000000", admin: true } }, 422],
+    ["an invalid email", {
+      body: {
+        org_id: "00000000-0000-4000-8000-000000000000",
+        email: "not an email",
+        role_id: "00000000-0000-4000-8000-000000000000",
+      },
+    }, 422],
+    ["an unknown field", {
+      body: {
+        org_id: "00000000-0000-4000-8000-000000000000",
+        email: "a@b.test",
+        role_id: "00000000-0000-4000-8000-000000000000",
+        admin: true,
+      },
+    }, 422],
     ["an oversize body", { raw: JSON.stringify({ pad: "x".repeat(10_000) }) }, 413],
   ])("%s → %i", async (_label, request, status) => {
     const count = await before();
@@ -175,7 +223,10 @@ describe("bad input answers a clear 4xx and writes nothing", () => {
   it("another tenant's organization → 403", async () => {
     const count = await before();
     const otherRole = (await sql`select id from public.roles where org_id = ${otherOrg} and key = 'member'`)[0]!.id;
-    const response = await call("", { token: await tokenFor(admin), body: { org_id: otherOrg, email: "spy@example.test", role_id: otherRole } });
+    const response = await call("", {
+      token: await tokenFor(admin),
+      body: { org_id: otherOrg, email: "spy@example.test", role_id: otherRole },
+    });
     expect(response.status).toBe(403);
     expect(await before()).toBe(count);
   });
@@ -191,12 +242,17 @@ describe("bad input answers a clear 4xx and writes nothing", () => {
 
   it("a malformed or unknown token → 422 or 404", async () => {
     expect((await call("/accept", { token: await tokenFor(member), body: { token: "short" } })).status).toBe(422);
-    expect((await call("/accept", { token: await tokenFor(member), body: { token: "u".repeat(43) } })).status).toBe(404);
+    expect((await call("/accept", { token: await tokenFor(member), body: { token: "u".repeat(43) } })).status).toBe(
+      404,
+    );
   });
 
   it("no token → 401, the anon key → 401 for inviting", async () => {
     expect((await call("", { body: { org_id: org } })).status).toBe(401);
-    const anon = await call("", { token: await apiKey("anon"), body: { org_id: org, email: "a@b.test", role_id: memberRole } });
+    const anon = await call("", {
+      token: await apiKey("anon"),
+      body: { org_id: org, email: "a@b.test", role_id: memberRole },
+    });
     expect(anon.status).toBe(401);
   });
 
@@ -206,7 +262,10 @@ describe("bad input answers a clear 4xx and writes nothing", () => {
       values (${`invite:user:${admin.id}`}, to_timestamp(floor(extract(epoch from now()) / 3600) * 3600), 30)
       on conflict (key, window_start) do update set hits = 30`;
     const invitee = `limit-${crypto.randomUUID()}@example.test`;
-    const response = await call("", { token: await tokenFor(admin), body: { org_id: org, email: invitee, role_id: memberRole } });
+    const response = await call("", {
+      token: await tokenFor(admin),
+      body: { org_id: org, email: invitee, role_id: memberRole },
+    });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await response.json()).error.code).toBe("rate_limited");

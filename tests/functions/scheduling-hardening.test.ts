@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DateTime } from "luxon";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, testDb, tokenFor, type TestUser } from "../helpers/db.ts";
+import { createUser, testDb, type TestUser, tokenFor } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 
 const sql = testDb();
@@ -20,7 +20,11 @@ let orgA: string;
 let orgB: string;
 
 async function post(path: string, body: unknown, as = token): Promise<Response> {
-  return fetch(`${base()}${path}`, { method: "POST", headers: { authorization: `Bearer ${as}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(`${base()}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${as}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 const hour = (h: number) => new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + h * 3_600_000).toISOString();
 
@@ -33,7 +37,9 @@ async function resource(org: string, name: string, timeZone = "UTC"): Promise<st
 }
 
 async function org(name: string, owner: TestUser): Promise<string> {
-  return (await sql`insert into public.organizations (name, slug, created_by) values (${name}, ${`${name.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`}, ${owner.id}) returning id`)[0]!.id;
+  return (await sql`insert into public.organizations (name, slug, created_by) values (${name}, ${`${name.toLowerCase()}-${
+    crypto.randomUUID().slice(0, 8)
+  }`}, ${owner.id}) returning id`)[0]!.id;
 }
 
 beforeAll(async () => {
@@ -53,7 +59,11 @@ describe("calendar times", () => {
   it("puts Berlin and New York bookings in the feed at their zone's wall-clock time, and keeps the feed token out of the logs", async () => {
     const berlin = await resource(orgA, "Berlin room", "Europe/Berlin");
     const newYork = await resource(orgA, "New York room", "America/New_York");
-    const slots = [{ resource_id: berlin, start: hour(30), end: hour(31) }, { resource_id: newYork, start: hour(40), end: hour(41) }];
+    const slots = [{ resource_id: berlin, start: hour(30), end: hour(31) }, {
+      resource_id: newYork,
+      start: hour(40),
+      end: hour(41),
+    }];
     const made = [];
     for (const slot of slots) {
       const response = await post("/bookings", slot);
@@ -85,13 +95,25 @@ describe("idempotent booking", () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(49);
     const ids = new Set(await Promise.all(responses.map(async (r) => (await r.json()).booking.id)));
     expect(ids.size).toBe(1);
-    expect((await sql`select count(*)::int as n from public.bookings where idempotency_key = ${body.idempotency_key}`)[0]!.n).toBe(1);
+    expect(
+      (await sql`select count(*)::int as n from public.bookings where idempotency_key = ${body.idempotency_key}`)[0]!.n,
+    ).toBe(1);
   });
 
   it("never replays another organization's booking for a key reused there", async () => {
     const key = `shared-${crypto.randomUUID()}`;
-    const a = await post("/bookings", { resource_id: await resource(orgA, "Key room A"), start: hour(12), end: hour(13), idempotency_key: key });
-    const b = await post("/bookings", { resource_id: await resource(orgB, "Key room B"), start: hour(12), end: hour(13), idempotency_key: key });
+    const a = await post("/bookings", {
+      resource_id: await resource(orgA, "Key room A"),
+      start: hour(12),
+      end: hour(13),
+      idempotency_key: key,
+    });
+    const b = await post("/bookings", {
+      resource_id: await resource(orgB, "Key room B"),
+      start: hour(12),
+      end: hour(13),
+      idempotency_key: key,
+    });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect((await b.json()).booking.org_id).toBe(orgB);
   });
@@ -99,7 +121,9 @@ describe("idempotent booking", () => {
   it("refuses a key reused for a different request (422), booking nothing", async () => {
     const room = await resource(orgA, "Mismatch room");
     const key = `mismatch-${crypto.randomUUID()}`;
-    expect((await post("/bookings", { resource_id: room, start: hour(14), end: hour(15), idempotency_key: key })).status).toBe(201);
+    expect(
+      (await post("/bookings", { resource_id: room, start: hour(14), end: hour(15), idempotency_key: key })).status,
+    ).toBe(201);
     const again = await post("/bookings", { resource_id: room, start: hour(16), end: hour(17), idempotency_key: key });
     expect(again.status).toBe(422);
     expect((await again.json()).error.message).toMatch(/already used for another booking request/);
@@ -110,13 +134,23 @@ describe("idempotent booking", () => {
 describe("member attendees", () => {
   it("asks another member before the booking reaches their calendar, and uses their own address", async () => {
     const room = await resource(orgA, "Meeting room");
-    const made = await post("/bookings", { resource_id: room, start: hour(20), end: hour(21), title: "Anything",
-      attendees: [{ user_id: colleague.id, email: "attacker@evil.test" }] });
+    const made = await post("/bookings", {
+      resource_id: room,
+      start: hour(20),
+      end: hour(21),
+      title: "Anything",
+      attendees: [{ user_id: colleague.id, email: "attacker@evil.test" }],
+    });
     expect(made.status).toBe(201);
     const booking = (await made.json()).booking;
-    const [attendee] = await sql`select email, response from public.booking_attendees where booking_id = ${booking.id} and user_id = ${colleague.id}`;
+    const [attendee] =
+      await sql`select email, response from public.booking_attendees where booking_id = ${booking.id} and user_id = ${colleague.id}`;
     expect(attendee).toEqual({ email: colleague.email, response: "needs_action" });
-    expect((await sql`select count(*)::int as n from public.notifications where user_id = ${colleague.id} and type = 'core.booking_invitation'`)[0]!.n).toBe(1);
+    expect(
+      (await sql`select count(*)::int as n from public.notifications where user_id = ${colleague.id} and type = 'core.booking_invitation'`)[
+        0
+      ]!.n,
+    ).toBe(1);
 
     const theirs = await tokenFor(colleague);
     const { url } = await (await post("/feeds", {}, theirs)).json();
@@ -131,12 +165,22 @@ describe("member attendees", () => {
   it("refuses a user who is not a member (422) and an answer from someone not invited (404)", async () => {
     const room = await resource(orgA, "Closed room");
     const outsider = await createUser(sql);
-    const refused = await post("/bookings", { resource_id: room, start: hour(22), end: hour(23), attendees: [{ user_id: outsider.id }] });
+    const refused = await post("/bookings", {
+      resource_id: room,
+      start: hour(22),
+      end: hour(23),
+      attendees: [{ user_id: outsider.id }],
+    });
     expect(refused.status).toBe(422);
-    const made = (await (await post("/bookings", { resource_id: room, start: hour(24), end: hour(25) })).json()).booking;
-    expect((await post(`/bookings/${made.id}/respond`, { response: "accepted" }, await tokenFor(colleague))).status).toBe(404);
+    const made =
+      (await (await post("/bookings", { resource_id: room, start: hour(24), end: hour(25) })).json()).booking;
+    expect((await post(`/bookings/${made.id}/respond`, { response: "accepted" }, await tokenFor(colleague))).status)
+      .toBe(404);
     expect((await post(`/bookings/${made.id}/respond`, { response: "maybe" })).status).toBe(422);
-    expect((await post("/bookings", { resource_id: room, start: hour(26), end: hour(27), attendees: [{ name: "Nobody" }] })).status).toBe(422);
+    expect(
+      (await post("/bookings", { resource_id: room, start: hour(26), end: hour(27), attendees: [{ name: "Nobody" }] }))
+        .status,
+    ).toBe(422);
   });
 });
 
@@ -144,10 +188,17 @@ describe("outbound email limit", () => {
   it("cuts a reschedule burst to typed addresses with 429 and Retry-After, changing nothing", async () => {
     const room = await resource(orgA, "Burst room");
     const guests = [1, 2, 3].map((i) => ({ email: `burst-${i}-${crypto.randomUUID()}@example.test` }));
-    const made = await post("/bookings", { resource_id: room, start: hour(60), end: hour(61), title: "Spam", attendees: guests });
+    const made = await post("/bookings", {
+      resource_id: room,
+      start: hour(60),
+      end: hour(61),
+      title: "Spam",
+      attendees: guests,
+    });
     expect(made.status).toBe(201);
     const id = (await made.json()).booking.id;
-    expect((await sql`select count(*)::int as n from private.email_outbox where recipient = ${guests[0]!.email}`)[0]!.n).toBe(1);
+    expect((await sql`select count(*)::int as n from private.email_outbox where recipient = ${guests[0]!.email}`)[0]!.n)
+      .toBe(1);
     let limited: Response | undefined;
     let moves = 0;
     for (let i = 0; i < 40 && !limited; i++) {
@@ -163,16 +214,24 @@ describe("outbound email limit", () => {
     expect((await limited!.json()).error.code).toBe("rate_limited");
     // 60 emails an hour to others: three guests per move.
     expect(moves).toBeLessThanOrEqual(20);
-    const [{ start }] = await sql`select lower(period) as start from public.bookings where id = ${id}` as unknown as [{ start: Date }];
+    const [{ start }] = await sql`select lower(period) as start from public.bookings where id = ${id}` as unknown as [
+      { start: Date },
+    ];
     expect(start.toISOString()).toBe(hour(62 + moves - 1));
     // The booker's own copies do not count; everything to others stays within the hour's 60.
-    const queued = await sql`select count(*)::int as n from private.email_outbox where data ->> 'booking_id' = ${id} and recipient <> ${booker.email}`;
+    const queued =
+      await sql`select count(*)::int as n from private.email_outbox where data ->> 'booking_id' = ${id} and recipient <> ${booker.email}`;
     expect(queued[0]!.n).toBeLessThanOrEqual(60);
     expect(queued[0]!.n).toBe(3 * (moves + 1));
     // Another organization's members are not blocked by this one's burst.
     const other = await createUser(sql);
     await sql`insert into public.members (org_id, user_id, role_id) select ${orgB}, ${other.id}, id from public.roles where org_id = ${orgB} and key = 'member'`;
-    const elsewhere = await post("/bookings", { resource_id: await resource(orgB, "Calm room"), start: hour(90), end: hour(91), attendees: [{ email: `calm-${crypto.randomUUID()}@example.test` }] }, await tokenFor(other));
+    const elsewhere = await post("/bookings", {
+      resource_id: await resource(orgB, "Calm room"),
+      start: hour(90),
+      end: hour(91),
+      attendees: [{ email: `calm-${crypto.randomUUID()}@example.test` }],
+    }, await tokenFor(other));
     expect(elsewhere.status).toBe(201);
   });
 });

@@ -17,15 +17,26 @@ const sql = postgres(url!, { max: 12, onnotice: () => {}, prepare: false, connec
 
 if (mode === "book") {
   const [userId, email, resource] = args as [string, string, string];
-  const claims: Claims = { sub: userId, role: "authenticated", aud: "authenticated", email, aal: "aal1", session_id: crypto.randomUUID(), exp: Math.floor(Date.now() / 1000) + 3600 };
+  const claims: Claims = {
+    sub: userId,
+    role: "authenticated",
+    aud: "authenticated",
+    email,
+    aal: "aal1",
+    session_id: crypto.randomUUID(),
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  };
   const start = Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
   let next = 0;
   await Promise.all(Array.from({ length: 12 }, async () => {
     for (;;) {
       const slot = next++;
       try {
-        const rows = await asCaller(sql, claims, (tx) => tx<{ id: string }[]>`
-          select (b.booking).id from private.book_resource(${resource}, ${new Date(start + slot * 900_000)}, ${new Date(start + slot * 900_000 + 600_000)},
+        const rows = await asCaller(sql, claims, (tx) =>
+          tx<{ id: string }[]>`
+          select (b.booking).id from private.book_resource(${resource}, ${new Date(start + slot * 900_000)}, ${new Date(
+            start + slot * 900_000 + 600_000,
+          )},
             'Load', '', false, null, null, '[]'::jsonb) b`);
         process.stdout.write(`ack ${rows[0]!.id}\n`);
       } catch {
@@ -34,9 +45,13 @@ if (mode === "book") {
     }
   }));
 } else if (mode === "dispatch") {
-  const transport = smtpTransport(EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: args[0], SMTP_MAX_CONNECTIONS: "4" }));
-  const result = await dispatch({ sql, transport, from: "Groundwork <no-reply@groundwork.test>" },
-    DispatchRequest.parse({ batch_size: 50, lease_seconds: 1, concurrency: 4 })).catch((error: Error) => ({ error: error.message }));
+  const transport = smtpTransport(
+    EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: args[0], SMTP_MAX_CONNECTIONS: "4" }),
+  );
+  const result = await dispatch(
+    { sql, transport, from: "Groundwork <no-reply@groundwork.test>" },
+    DispatchRequest.parse({ batch_size: 50, lease_seconds: 1, concurrency: 4 }),
+  ).catch((error: Error) => ({ error: error.message }));
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 } else {

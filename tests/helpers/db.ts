@@ -30,7 +30,10 @@ export interface TestUser {
 }
 
 /** A confirmed user in auth.users, as Supabase Auth would insert it. */
-export async function createUser(sql: Sql, options: { email?: string; confirmed?: boolean; metadata?: Record<string, unknown> } = {}): Promise<TestUser> {
+export async function createUser(
+  sql: Sql,
+  options: { email?: string; confirmed?: boolean; metadata?: Record<string, unknown> } = {},
+): Promise<TestUser> {
   const email = (options.email ?? `user-${randomUUID()}@example.test`).toLowerCase();
   const [row] = await sql<{ id: string }[]>`
     insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
@@ -45,8 +48,13 @@ export async function createUser(sql: Sql, options: { email?: string; confirmed?
 /** The claims of a user's access token (aal1 unless told otherwise). */
 export function userClaims(user: TestUser, aal: "aal1" | "aal2" = "aal1"): Claims {
   return {
-    sub: user.id, role: "authenticated", aud: "authenticated", email: user.email, aal,
-    session_id: randomUUID(), exp: Math.floor(Date.now() / 1000) + 3600,
+    sub: user.id,
+    role: "authenticated",
+    aud: "authenticated",
+    email: user.email,
+    aal,
+    session_id: randomUUID(),
+    exp: Math.floor(Date.now() / 1000) + 3600,
   };
 }
 

@@ -2,7 +2,11 @@
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with \`npm test\`, which starts the database and services they need.`);
+  if (!value) {
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\`, which starts the database and services they need.`,
+    );
+  }
   return value;
 }
 

@@ -85,7 +85,9 @@ export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<Test
         options.onData?.(state, index);
         const finish = () => {
           if (options.refuseWith) {
-            const error = Object.assign(new Error(options.refuseWith.message), { responseCode: options.refuseWith.code });
+            const error = Object.assign(new Error(options.refuseWith.message), {
+              responseCode: options.refuseWith.code,
+            });
             return callback(error);
           }
           state.accepted.push(/^message-id:\s*(\S+)/im.exec(raw)?.[1] ?? "(none)");

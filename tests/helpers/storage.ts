@@ -28,15 +28,26 @@ function read(req: IncomingMessage): Promise<Buffer> {
 }
 
 export async function startStorageServer(serviceKey: string): Promise<StorageServer> {
-  const state: StorageServer = { url: "", objects: new Map(), requests: [], violations: [], failWith: null, emptyDownloads: false, close: async () => {} };
+  const state: StorageServer = {
+    url: "",
+    objects: new Map(),
+    requests: [],
+    violations: [],
+    failWith: null,
+    emptyDownloads: false,
+    close: async () => {},
+  };
   const server: Server = createServer(async (req, res) => {
     const raw = await read(req);
     const url = new URL(req.url ?? "/", "http://storage");
     const path = decodeURIComponent(url.pathname);
     let body: unknown = null;
-    if (raw.length && req.headers["content-type"]?.startsWith("application/json")) body = JSON.parse(raw.toString("utf8"));
+    if (raw.length && req.headers["content-type"]?.startsWith("application/json")) {
+      body = JSON.parse(raw.toString("utf8"));
+    }
     state.requests.push({ method: req.method ?? "", path, body });
-    const reply = (status: number, payload: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
+    const reply = (status: number, payload: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(payload));
     if (req.headers.authorization !== `Bearer ${serviceKey}` || req.headers.apikey !== serviceKey) {
       state.violations.push(`${req.method} ${path}: missing the service role's Authorization and apikey headers`);
       return reply(401, { error: "Unauthorized" });
@@ -45,7 +56,11 @@ export async function startStorageServer(serviceKey: string): Promise<StorageSer
     let match: RegExpExecArray | null;
     if (req.method === "POST" && (match = /^\/storage\/v1\/object\/upload\/sign\/([^/]+)\/(.+)$/.exec(path))) {
       if (req.headers["x-upsert"] !== "false") state.violations.push("signUpload: x-upsert should be false");
-      return reply(200, { url: `/object/upload/sign/${match[1]}/${encodeURI(match[2]!)}?token=signed-${Buffer.from(match[2]!).toString("base64url")}` });
+      return reply(200, {
+        url: `/object/upload/sign/${match[1]}/${encodeURI(match[2]!)}?token=signed-${
+          Buffer.from(match[2]!).toString("base64url")
+        }`,
+      });
     }
     if (req.method === "GET" && (match = /^\/storage\/v1\/object\/([^/]+)\/(.+)$/.exec(path))) {
       const bytes = state.objects.get(`${match[1]}/${match[2]}`);
@@ -59,7 +74,10 @@ export async function startStorageServer(serviceKey: string): Promise<StorageSer
         state.violations.push("remove: the body must be { prefixes: string[] }");
         return reply(400, { error: "invalid body" });
       }
-      const removed = (prefixes as string[]).filter((p) => state.objects.delete(`${match![1]}/${p}`)).map((name) => ({ name, bucket_id: match![1] }));
+      const removed = (prefixes as string[]).filter((p) => state.objects.delete(`${match![1]}/${p}`)).map((name) => ({
+        name,
+        bucket_id: match![1],
+      }));
       return reply(200, removed);
     }
     state.violations.push(`${req.method} ${path}: not a Storage API call this project makes`);

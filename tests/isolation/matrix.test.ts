@@ -8,10 +8,10 @@ import { advisorFailures, advisorFindings } from "../../scripts/lib/gates.ts";
 import { testDb } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 import { coverage, describeMismatches, runLockout, runSpec, type TableSpec } from "./matrix.ts";
-import { buildWorld, specs, type MatrixWorld } from "./specs.ts";
+import { buildWorld, type MatrixWorld, specs } from "./specs.ts";
 import type { Tx } from "../../functions/_shared/db.ts";
 import type { World } from "./matrix.ts";
-import { insertUser, userActor, type User } from "./world.ts";
+import { insertUser, type User, userActor } from "./world.ts";
 
 interface ProbeWorld extends World {
   stranger: User;
@@ -73,10 +73,14 @@ describe("MFA lockout over every organization table", () => {
         select exists (select 1 from information_schema.columns c join information_schema.tables t using (table_schema, table_name)
                        where c.table_schema || '.' || c.table_name = ${spec.table} and c.column_name = 'org_id' and t.table_type = 'BASE TABLE') as has_org`;
       if (!probe?.has_org || EXEMPT_OWN.has(spec.table)) skip();
-      const mismatches = await runLockout(sql, buildWorld, spec,
+      const mismatches = await runLockout(
+        sql,
+        buildWorld,
+        spec,
         async (tx, world) => void await tx`update public.organizations set require_mfa = true where id = ${world.a.id}`,
         // The owner reaches everything, a manager their department, a member their own rows: every scope.
-        ["owner", "manager", "member"]);
+        ["owner", "manager", "member"],
+      );
       expect(mismatches, describeMismatches(mismatches)).toEqual([]);
     });
   }
@@ -92,7 +96,9 @@ describe("the gates fail on a table created without RLS", () => {
       const { findings, exitCode } = await advisorFindings(testEnv.dbUrl);
       const failures = advisorFailures(findings);
       expect(exitCode).not.toBe(0);
-      expect(failures.map((f) => `${f.name}:${f.metadata?.name}`)).toContain("rls_disabled_in_public:gate_probe_no_rls");
+      expect(failures.map((f) => `${f.name}:${f.metadata?.name}`)).toContain(
+        "rls_disabled_in_public:gate_probe_no_rls",
+      );
     } finally {
       await sql`drop table public.gate_probe_no_rls`;
     }
@@ -107,12 +113,17 @@ describe("the matrix runner catches a leaking policy", () => {
     table: "public.matrix_probe",
     async rows(tx, world, actor) {
       const own = actor.userId
-        ? (await tx`insert into public.matrix_probe (owner_id, note) values (${actor.userId}, 'mine') returning id`)[0]!.id
+        ? (await tx`insert into public.matrix_probe (owner_id, note) values (${actor.userId}, 'mine') returning id`)[0]!
+          .id
         : null;
-      const [other] = await tx`insert into public.matrix_probe (owner_id, note) values (${world.stranger.id}, 'theirs') returning id`;
+      const [other] =
+        await tx`insert into public.matrix_probe (owner_id, note) values (${world.stranger.id}, 'theirs') returning id`;
       return { own, other: other!.id };
     },
-    insert: (world, actor) => ({ own: actor.userId ? { owner_id: actor.userId, note: "new" } : null, other: { owner_id: world.stranger.id, note: "new" } }),
+    insert: (world, actor) => ({
+      own: actor.userId ? { owner_id: actor.userId, note: "new" } : null,
+      other: { owner_id: world.stranger.id, note: "new" },
+    }),
     updateColumn: "note",
     expect: {
       anon: { select: "none", insert: "none", update: "none", delete: "none" },
@@ -131,12 +142,23 @@ describe("the matrix runner catches a leaking policy", () => {
       create policy "Owners remove their rows" on public.matrix_probe for delete to authenticated using (owner_id = (select auth.uid()));`);
     try {
       expect(await runSpec(sql, probeWorld, probe)).toEqual([]);
-      await sql.unsafe(`create policy "Everyone reads everything" on public.matrix_probe for select to authenticated using (true)`);
+      await sql.unsafe(
+        `create policy "Everyone reads everything" on public.matrix_probe for select to authenticated using (true)`,
+      );
       const mismatches = await runSpec(sql, probeWorld, probe);
       expect(mismatches).toEqual([
-        expect.objectContaining({ table: "public.matrix_probe", actor: "outsider", operation: "select", expected: "own", actual: "all" }),
+        expect.objectContaining({
+          table: "public.matrix_probe",
+          actor: "outsider",
+          operation: "select",
+          expected: "own",
+          actual: "all",
+        }),
       ]);
-      const undeclared = await runSpec(sql, probeWorld, { ...probe, expect: { ...probe.expect, outsider: undefined as never } });
+      const undeclared = await runSpec(sql, probeWorld, {
+        ...probe,
+        expect: { ...probe.expect, outsider: undefined as never },
+      });
       expect(undeclared.filter((m) => m.expected === "(not declared)")).toHaveLength(4);
     } finally {
       await sql`drop table public.matrix_probe`;
@@ -145,8 +167,10 @@ describe("the matrix runner catches a leaking policy", () => {
 
   it("leaves nothing behind: worlds and rows are rolled back after each case", async () => {
     const [before] = await sql`select count(*)::int as n from auth.users where email like '%@matrix.test'`;
-    await sql.unsafe(`create table public.matrix_probe (id uuid primary key default gen_random_uuid(), owner_id uuid not null, note text);
-      alter table public.matrix_probe enable row level security;`);
+    await sql.unsafe(
+      `create table public.matrix_probe (id uuid primary key default gen_random_uuid(), owner_id uuid not null, note text);
+      alter table public.matrix_probe enable row level security;`,
+    );
     try {
       await runSpec(sql, probeWorld, probe);
       const [rows] = await sql`select count(*)::int as n from public.matrix_probe`;

@@ -69,7 +69,10 @@ export async function exposedRelations(sql: Sql): Promise<{ name: string; rls: b
 }
 
 /** Exposed relations that have no spec, and specs whose relation no longer exists. */
-export async function coverage(sql: Sql, specs: TableSpec<never>[]): Promise<{ missing: string[]; stale: string[]; withoutRls: string[] }> {
+export async function coverage(
+  sql: Sql,
+  specs: TableSpec<never>[],
+): Promise<{ missing: string[]; stale: string[]; withoutRls: string[] }> {
   const relations = await exposedRelations(sql);
   const names = new Set(relations.map((r) => r.name));
   const specified = new Set(specs.map((s) => s.table));
@@ -92,7 +95,9 @@ async function attempt(tx: Tx, actor: Actor, query: Query): Promise<{ ok: boolea
   let touched = false;
   try {
     await tx.savepoint(async (sp) => {
-      await sp`select set_config('role', ${actor.claims.role}, true), set_config('request.jwt.claims', ${JSON.stringify(actor.claims)}, true)`;
+      await sp`select set_config('role', ${actor.claims.role}, true), set_config('request.jwt.claims', ${
+        JSON.stringify(actor.claims)
+      }, true)`;
       const result = await query(sp);
       // Writes are counted by affected rows, not RETURNING (which would also apply SELECT policies).
       touched = (result.count ?? result.length) > 0;
@@ -103,7 +108,9 @@ async function attempt(tx: Tx, actor: Actor, query: Query): Promise<{ ok: boolea
     const code = (error as { code?: string }).code;
     // Refusals: RLS or privileges (42501), what our triggers raise for a refused change (P0001), and a
     // read-only view refusing a write before any privilege check (55000 "cannot update view").
-    if (code === "42501" || code === "P0001" || code === "55000") return { ok: false, note: `${code}: ${(error as Error).message}` };
+    if (code === "42501" || code === "P0001" || code === "55000") {
+      return { ok: false, note: `${code}: ${(error as Error).message}` };
+    }
     throw error;
   }
   return { ok: touched };
@@ -115,7 +122,11 @@ function classify(own: boolean, other: boolean): Outcome {
 }
 
 /** Runs every operation for every actor on one spec; returns the mismatches. */
-export async function runSpec<W extends World>(sql: Sql, buildWorld: (tx: Tx) => Promise<W>, spec: TableSpec<W>): Promise<Mismatch[]> {
+export async function runSpec<W extends World>(
+  sql: Sql,
+  buildWorld: (tx: Tx) => Promise<W>,
+  spec: TableSpec<W>,
+): Promise<Mismatch[]> {
   const mismatches: Mismatch[] = [];
   const [schema, name] = spec.table.split(".") as [string, string];
   const key = spec.key ?? "id";
@@ -133,16 +144,26 @@ export async function runSpec<W extends World>(sql: Sql, buildWorld: (tx: Tx) =>
       const world = await buildWorld(tx);
       const actor = world.actors.find((a) => a.name === actorName)!;
       const rows = await spec.rows(tx, world, actor);
-      const results: Record<Operation, { own: { ok: boolean; note?: string }; other: { ok: boolean; note?: string } }> = {} as never;
+      const results: Record<Operation, { own: { ok: boolean; note?: string }; other: { ok: boolean; note?: string } }> =
+        {} as never;
       const one = async (op: Operation, id: string | null, values: Row | null) => {
         if (op === "insert") {
           if (!values) return { ok: false };
           return attempt(tx, actor, (sp) => sp`insert into ${sp(schema)}.${sp(name)} ${sp(values)}`);
         }
         if (id === null) return { ok: false };
-        if (op === "select") return attempt(tx, actor, (sp) => sp`select 1 from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${id}`);
+        if (op === "select") {
+          return attempt(tx, actor, (sp) => sp`select 1 from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${id}`);
+        }
         if (op === "update") {
-          return attempt(tx, actor, (sp) => sp`update ${sp(schema)}.${sp(name)} set ${sp(updateColumn)} = ${sp(updateColumn)} where ${sp(key)} = ${id}`);
+          return attempt(
+            tx,
+            actor,
+            (sp) =>
+              sp`update ${sp(schema)}.${sp(name)} set ${sp(updateColumn)} = ${sp(updateColumn)} where ${
+                sp(key)
+              } = ${id}`,
+          );
         }
         return attempt(tx, actor, (sp) => sp`delete from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${id}`);
       };
@@ -158,7 +179,11 @@ export async function runSpec<W extends World>(sql: Sql, buildWorld: (tx: Tx) =>
         const expected = spec.expect[actorName]?.[op];
         if (expected !== actual) {
           mismatches.push({
-            table: spec.table, actor: actorName, operation: op, expected: expected ?? "(not declared)", actual,
+            table: spec.table,
+            actor: actorName,
+            operation: op,
+            expected: expected ?? "(not declared)",
+            actual,
             note: results[op].own.note ?? results[op].other.note,
           });
         }
@@ -176,7 +201,11 @@ export async function runSpec<W extends World>(sql: Sql, buildWorld: (tx: Tx) =>
  * actor's session at aal1: every operation must touch nothing. Returns what was touched.
  */
 export async function runLockout<W extends World>(
-  sql: Sql, buildWorld: (tx: Tx) => Promise<W>, spec: TableSpec<W>, lock: (tx: Tx, world: W) => Promise<void>, actorNames: string[],
+  sql: Sql,
+  buildWorld: (tx: Tx) => Promise<W>,
+  spec: TableSpec<W>,
+  lock: (tx: Tx, world: W) => Promise<void>,
+  actorNames: string[],
 ): Promise<Mismatch[]> {
   const mismatches: Mismatch[] = [];
   const [schema, name] = spec.table.split(".") as [string, string];
@@ -191,10 +220,22 @@ export async function runLockout<W extends World>(
       const aal1: Actor = { ...actor, claims: { ...actor.claims, aal: "aal1" } };
       const column = spec.updateColumn ?? key;
       const tries: [Operation, Query | null][] = [
-        ["select", rows.own === null ? null : (sp) => sp`select 1 from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${rows.own}`],
+        [
+          "select",
+          rows.own === null ? null : (sp) => sp`select 1 from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${rows.own}`,
+        ],
         ["insert", inserts.own === null ? null : (sp) => sp`insert into ${sp(schema)}.${sp(name)} ${sp(inserts.own!)}`],
-        ["update", rows.own === null ? null : (sp) => sp`update ${sp(schema)}.${sp(name)} set ${sp(column)} = ${sp(column)} where ${sp(key)} = ${rows.own}`],
-        ["delete", rows.own === null ? null : (sp) => sp`delete from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${rows.own}`],
+        [
+          "update",
+          rows.own === null
+            ? null
+            : (sp) =>
+              sp`update ${sp(schema)}.${sp(name)} set ${sp(column)} = ${sp(column)} where ${sp(key)} = ${rows.own}`,
+        ],
+        [
+          "delete",
+          rows.own === null ? null : (sp) => sp`delete from ${sp(schema)}.${sp(name)} where ${sp(key)} = ${rows.own}`,
+        ],
       ];
       for (const [op, query] of tries) {
         if (!query) continue;
@@ -203,7 +244,16 @@ export async function runLockout<W extends World>(
           if (/^(23|22|P0|GW)/.test(error.code ?? "")) return { ok: false };
           throw error;
         });
-        if (result.ok) mismatches.push({ table: spec.table, actor: actorName, operation: op, expected: "none", actual: "own", note: "at aal1 in an organization requiring MFA" });
+        if (result.ok) {
+          mismatches.push({
+            table: spec.table,
+            actor: actorName,
+            operation: op,
+            expected: "none",
+            actual: "own",
+            note: "at aal1 in an organization requiring MFA",
+          });
+        }
       }
       throw new Rollback();
     }).catch((error: unknown) => {
@@ -215,6 +265,8 @@ export async function runLockout<W extends World>(
 
 export function describeMismatches(mismatches: Mismatch[]): string {
   return mismatches
-    .map((m) => `${m.table} · ${m.operation} · ${m.actor}: expected ${m.expected}, got ${m.actual}${m.note ? ` (${m.note})` : ""}`)
+    .map((m) =>
+      `${m.table} · ${m.operation} · ${m.actor}: expected ${m.expected}, got ${m.actual}${m.note ? ` (${m.note})` : ""}`
+    )
     .join("\n");
 }

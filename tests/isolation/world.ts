@@ -32,7 +32,15 @@ export function userActor(name: string, user: User, aal: "aal1" | "aal2" = "aal1
   return {
     name,
     userId: user.id,
-    claims: { role: "authenticated", sub: user.id, email: user.email, aud: "authenticated", aal, session_id: randomUUID(), exp: hour() },
+    claims: {
+      role: "authenticated",
+      sub: user.id,
+      email: user.email,
+      aud: "authenticated",
+      aal,
+      session_id: randomUUID(),
+      exp: hour(),
+    },
   };
 }
 
@@ -63,14 +71,26 @@ export interface BaseWorld extends World {
 
 async function createOrg(tx: Tx, owner: User, label: string): Promise<Org> {
   const slug = `${label}-${randomUUID().slice(0, 8)}`;
-  const [org] = await tx<{ id: string }[]>`insert into public.organizations (name, slug, created_by) values (${label}, ${slug}, ${owner.id}) returning id`;
+  const [org] = await tx<
+    { id: string }[]
+  >`insert into public.organizations (name, slug, created_by) values (${label}, ${slug}, ${owner.id}) returning id`;
   const roles = Object.fromEntries(
-    (await tx<{ key: SystemRole; id: string }[]>`select key, id from public.roles where org_id = ${org!.id}`).map((r) => [r.key, r.id]),
+    (await tx<{ key: SystemRole; id: string }[]>`select key, id from public.roles where org_id = ${org!.id}`).map((
+      r,
+    ) => [r.key, r.id]),
   ) as Record<SystemRole, string>;
-  const [department] = await tx<{ id: string }[]>`insert into public.departments (org_id, name) values (${org!.id}, 'Operations') returning id`;
+  const [department] = await tx<{ id: string }[]>`insert into public.departments (org_id, name) values (${
+    org!.id
+  }, 'Operations') returning id`;
   const [custom] = await tx<{ id: string }[]>`
     insert into public.roles (org_id, key, name, rank) values (${org!.id}, 'auditor', 'Auditor', 10) returning id`;
-  return { id: org!.id, roles, department: department!.id, customRole: custom!.id, spare: await insertUser(tx, `${label}-spare`) };
+  return {
+    id: org!.id,
+    roles,
+    department: department!.id,
+    customRole: custom!.id,
+    spare: await insertUser(tx, `${label}-spare`),
+  };
 }
 
 export async function baseWorld(tx: Tx): Promise<BaseWorld> {
@@ -82,7 +102,9 @@ export async function baseWorld(tx: Tx): Promise<BaseWorld> {
   const people = { owner } as Record<SystemRole | "suspended", User>;
   for (const role of SYSTEM_ROLES.filter((r) => r !== "owner")) {
     people[role] = await insertUser(tx, role);
-    await tx`insert into public.members (org_id, user_id, role_id, department_id) values (${a.id}, ${people[role].id}, ${a.roles[role]}, ${a.department})`;
+    await tx`insert into public.members (org_id, user_id, role_id, department_id) values (${a.id}, ${
+      people[role].id
+    }, ${a.roles[role]}, ${a.department})`;
   }
   people.suspended = await insertUser(tx, "suspended");
   await tx`insert into public.members (org_id, user_id, role_id, department_id, status, suspended_at)

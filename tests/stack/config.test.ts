@@ -15,11 +15,14 @@ import { testEnv } from "../helpers/env.ts";
 
 type Table = Record<string, unknown>;
 const config = parse(readFileSync(join(root, "supabase", "config.toml"), "utf8")) as Table;
-const at = (path: string): unknown => path.split(".").reduce<unknown>((node, key) => (node as Table | undefined)?.[key], config);
+const at = (path: string): unknown =>
+  path.split(".").reduce<unknown>((node, key) => (node as Table | undefined)?.[key], config);
 
 describe("supabase/config.toml", () => {
   it("passes the Supabase CLI's own validation", async () => {
-    const result = await run(bin("supabase"), ["migration", "list", `--remote=${testEnv.dbUrl}`, "--workdir", root], { env: cliEnv() });
+    const result = await run(bin("supabase"), ["migration", "list", `--remote=${testEnv.dbUrl}`, "--workdir", root], {
+      env: cliEnv(),
+    });
     expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
   });
 

@@ -26,14 +26,18 @@ describe("docs/", () => {
   it("documents every exposed schema: the core in docs/core/, each module in docs/modules/<schema>.md", () => {
     const schemas = readConfig().schemas.filter((s) => s !== "graphql_public");
     for (const schema of schemas) {
-      const doc = schema === "public" ? join(root, "docs", "core", "tenancy.md") : join(root, "docs", "modules", `${schema}.md`);
+      const doc = schema === "public"
+        ? join(root, "docs", "core", "tenancy.md")
+        : join(root, "docs", "modules", `${schema}.md`);
       expect(existsSync(doc), `${schema} has no doc at ${relative(root, doc)}`).toBe(true);
     }
   });
 
   it("names only tables, functions and edge functions that exist", async () => {
     const problems = [];
-    for (const file of [...docFiles(), join(root, "README.md")]) problems.push(...await danglingNames(sql, file, readDoc(file)));
+    for (const file of [...docFiles(), join(root, "README.md")]) {
+      problems.push(...await danglingNames(sql, file, readDoc(file)));
+    }
     expect(problems).toEqual([]);
   });
 });

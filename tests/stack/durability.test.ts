@@ -9,7 +9,7 @@
  * The throwaway test cluster (fsync and synchronous commit off) fails the first check: an
  * acknowledged commit may still sit in WAL buffers when the server dies.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import postgres from "postgres";
@@ -19,7 +19,7 @@ import { EmailEnv, smtpTransport } from "../../functions/_shared/email/transport
 import { clusterPid, startCluster } from "../../scripts/lib/cluster.ts";
 import { readConfig } from "../../scripts/lib/config.ts";
 import { bin, root } from "../../scripts/lib/paths.ts";
-import { throwawayCluster, type ThrowawayCluster } from "../../scripts/lib/testdb.ts";
+import { type ThrowawayCluster, throwawayCluster } from "../../scripts/lib/testdb.ts";
 import { startTestSmtp } from "../helpers/mail.ts";
 
 let db: ThrowawayCluster;
@@ -30,7 +30,9 @@ let resource: string;
 function crash(): void {
   const pid = clusterPid(db.cluster);
   if (!pid) throw new Error("the server is not running");
-  const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map(Number).filter(Boolean);
+  const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").map(
+    Number,
+  ).filter(Boolean);
   for (const target of [pid, ...children]) {
     try {
       process.kill(target, "SIGKILL");
@@ -56,7 +58,10 @@ const client = () => postgres(db.cluster.url(), { max: 8, onnotice: () => {}, pr
 
 /** The load runs in a process of its own (tests/helpers/crash-load.ts); its output lines come back. */
 function load(args: string[], onLine: (line: string) => void): ChildProcess {
-  const child = spawn(bin("tsx"), [join(root, "tests", "helpers", "crash-load.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(bin("tsx"), [join(root, "tests", "helpers", "crash-load.ts"), ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "ignore"],
+  });
   createInterface({ input: child.stdout! }).on("line", onLine);
   return child;
 }
@@ -65,12 +70,16 @@ beforeAll(async () => {
   db = await throwawayCluster(readConfig().schemas, { seed: false, durability: "durable" });
   const sql = client();
   try {
-    const [u] = await sql`insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+    const [u] =
+      await sql`insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
       values ('00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', 'crash@durable.test', '', now(), '{}', '{}', now(), now())
       returning id, email`;
     user = { id: u!.id, email: u!.email };
-    const [org] = await sql`insert into public.organizations (name, slug, created_by) values ('Durable', 'durable', ${user.id}) returning id`;
-    const [r] = await sql`insert into public.resources (org_id, name, time_zone, min_notice_minutes) values (${org!.id}, 'Room', 'UTC', 0) returning id`;
+    const [org] =
+      await sql`insert into public.organizations (name, slug, created_by) values ('Durable', 'durable', ${user.id}) returning id`;
+    const [r] = await sql`insert into public.resources (org_id, name, time_zone, min_notice_minutes) values (${
+      org!.id
+    }, 'Room', 'UTC', 0) returning id`;
     resource = r!.id;
   } finally {
     await sql.end();
@@ -114,7 +123,9 @@ describe("a crash of PostgreSQL under load, on a durable cluster", () => {
       // Only this test's messages: the bookings above queued their confirmations.
       await setup`delete from private.email_outbox`;
       for (let i = 0; i < 120; i++) {
-        await setup`select private.enqueue_email('notification', ${`${tag}-${i}@durable.test`}, ${setup.json({ title: `Message ${i}` })}, ${`${tag}:${i}`})`;
+        await setup`select private.enqueue_email('notification', ${`${tag}-${i}@durable.test`}, ${
+          setup.json({ title: `Message ${i}` })
+        }, ${`${tag}:${i}`})`;
       }
     } finally {
       await setup.end();
@@ -129,7 +140,9 @@ describe("a crash of PostgreSQL under load, on a durable cluster", () => {
         }
       },
     });
-    const transport = smtpTransport(EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: String(smtp.port), SMTP_MAX_CONNECTIONS: "4" }));
+    const transport = smtpTransport(
+      EmailEnv.parse({ SMTP_HOST: "127.0.0.1", SMTP_PORT: String(smtp.port), SMTP_MAX_CONNECTIONS: "4" }),
+    );
     try {
       const outcome: string[] = [];
       const worker = load(["dispatch", db.cluster.url(), String(smtp.port)], (line) => outcome.push(line));
@@ -145,10 +158,16 @@ describe("a crash of PostgreSQL under load, on a durable cluster", () => {
       try {
         // What the database recorded as sent survived the crash; that is what must never go out again.
         const recorded = new Set((await after<{ key: string }[]>`
-          select idempotency_key as key from private.email_outbox where idempotency_key like ${`${tag}:%`} and status = 'sent'`).map((r) => idOf(r.key)));
+          select idempotency_key as key from private.email_outbox where idempotency_key like ${`${tag}:%`} and status = 'sent'`)
+          .map((r) => idOf(r.key)));
         await new Promise((r) => setTimeout(r, 1200)); // the dead run's leases expire
-        await dispatch({ sql: after, transport, from: "Groundwork <no-reply@groundwork.test>" }, DispatchRequest.parse({ batch_size: 50, lease_seconds: 30, concurrency: 4 }));
-        const statuses = await after<{ status: string }[]>`select status::text from private.email_outbox where idempotency_key like ${`${tag}:%`}`;
+        await dispatch(
+          { sql: after, transport, from: "Groundwork <no-reply@groundwork.test>" },
+          DispatchRequest.parse({ batch_size: 50, lease_seconds: 30, concurrency: 4 }),
+        );
+        const statuses = await after<
+          { status: string }[]
+        >`select status::text from private.email_outbox where idempotency_key like ${`${tag}:%`}`;
         expect(statuses).toHaveLength(120);
         expect(statuses.every((s) => s.status === "sent"), "no message is lost").toBe(true);
 

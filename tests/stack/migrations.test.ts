@@ -50,11 +50,14 @@ describe("applyMigrations", () => {
   });
 
   it("stops at a failing migration with its file name and the Postgres error, applying nothing of it", async () => {
-    migration("20250101000001_probe_broken.sql", [
-      "create table public.half_applied (id int primary key);",
-      "insert into public.half_applied values (1);",
-      "select 1/0;",
-    ].join("\n"));
+    migration(
+      "20250101000001_probe_broken.sql",
+      [
+        "create table public.half_applied (id int primary key);",
+        "insert into public.half_applied values (1);",
+        "select 1/0;",
+      ].join("\n"),
+    );
     migration("20250101000002_probe_after.sql", "create table public.after_probe (id int primary key);");
     const error = await applyMigrations(url, workdir).then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(FatalError);
@@ -63,7 +66,8 @@ describe("applyMigrations", () => {
     expect(message).toContain("division by zero");
     expect(message).toContain("SQLSTATE 22012");
     expect(message).toContain("Nothing of it was applied");
-    const [tables] = await db`select to_regclass('public.half_applied') as half, to_regclass('public.after_probe') as after`;
+    const [tables] =
+      await db`select to_regclass('public.half_applied') as half, to_regclass('public.after_probe') as after`;
     expect(tables).toEqual({ half: null, after: null });
     const versions = await db`select version from supabase_migrations.schema_migrations order by version`;
     expect(versions.map((r) => r.version)).toEqual(["20250101000000"]);
@@ -77,7 +81,10 @@ describe("applyMigrations", () => {
   });
 
   it("fails clearly when the database cannot be reached", async () => {
-    const error = await applyMigrations("postgresql://postgres:postgres@127.0.0.1:1/postgres", workdir).then(() => null, (e: unknown) => e);
+    const error = await applyMigrations("postgresql://postgres:postgres@127.0.0.1:1/postgres", workdir).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(FatalError);
     expect((error as Error).message).toMatch(/failed/);
   });

@@ -6,7 +6,10 @@
  * on commit, as under npm start (in this process, so the script runs asynchronously beside it).
  */
 
-function bash(script: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function bash(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn("bash", ["-euo", "pipefail", "-c", script], { cwd: root, env });
     let stdout = "";
@@ -38,16 +41,27 @@ function readmeBlock(): string {
 describe("the documented native invitation flow", () => {
   it("invites, mails, creates the invitee, accepts, and shows the membership", async () => {
     const waker = await startWaker({
-      dbUrl: testEnv.dbUrl, dispatchUrl: `${testEnv.apiUrl}/functions/v1/email-dispatch`, secret: process.env.DISPATCH_SECRET!, log: () => {},
+      dbUrl: testEnv.dbUrl,
+      dispatchUrl: `${testEnv.apiUrl}/functions/v1/email-dispatch`,
+      secret: process.env.DISPATCH_SECRET!,
+      log: () => {},
     });
     try {
       await waker.idle();
-      const result = await bash(readmeBlock(), { ...process.env, API: testEnv.apiUrl, MAIL: testEnv.mailUrl, SUPABASE_DB_URL: testEnv.dbUrl });
+      const result = await bash(readmeBlock(), {
+        ...process.env,
+        API: testEnv.apiUrl,
+        MAIL: testEnv.mailUrl,
+        SUPABASE_DB_URL: testEnv.dbUrl,
+      });
       expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
       const output = result.stdout;
       expect(output).toContain('"status":"pending"');
       expect(output).toMatch(/"member":\{"id":"[0-9a-f-]{36}"/);
-      const [membership] = JSON.parse(output.slice(output.lastIndexOf("\n[") + 1)) as { organization: string; role: string }[];
+      const [membership] = JSON.parse(output.slice(output.lastIndexOf("\n[") + 1)) as {
+        organization: string;
+        role: string;
+      }[];
       expect(membership).toEqual({ organization: "Acme Corp", role: "member" });
     } finally {
       await waker.stop();

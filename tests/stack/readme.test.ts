@@ -19,7 +19,9 @@ describe("README claims", () => {
     expect(block).toBe(renderBenchTable(readBenchFiles()));
     for (const file of [join(root, "README.md"), ...docFiles()]) {
       const outside = readFileSync(file, "utf8").replace(block, "");
-      expect(outside, `no ratio or throughput outside the generated block (${file})`).not.toMatch(/\d+(\.\d+)?\s*(×|x faster|msg\/s|inserts\/s)|≤ 1\.2 \(missed\)/);
+      expect(outside, `no ratio or throughput outside the generated block (${file})`).not.toMatch(
+        /\d+(\.\d+)?\s*(×|x faster|msg\/s|inserts\/s)|≤ 1\.2 \(missed\)/,
+      );
     }
   });
 
@@ -39,6 +41,8 @@ describe("README claims", () => {
 
   it("stays the front door: short, linking to a doc for every part", () => {
     expect(readme.split("\n").length).toBeLessThanOrEqual(260);
-    for (const link of readme.matchAll(/\]\((docs\/[^)]+)\)/g)) expect(existsSync(join(root, link[1]!)), link[1]).toBe(true);
+    for (const link of readme.matchAll(/\]\((docs\/[^)]+)\)/g)) {
+      expect(existsSync(join(root, link[1]!)), link[1]).toBe(true);
+    }
   });
 });

@@ -16,7 +16,12 @@ let env: NodeJS.ProcessEnv;
 let clusterHome: string | undefined;
 
 function npm(script: "start" | "stop"): { code: number; output: string } {
-  const result = spawnSync(bin("tsx"), [join(root, "scripts", `${script}.ts`)], { cwd: root, env, encoding: "utf8", timeout: 240_000 });
+  const result = spawnSync(bin("tsx"), [join(root, "scripts", `${script}.ts`)], {
+    cwd: root,
+    env,
+    encoding: "utf8",
+    timeout: 240_000,
+  });
   return { code: result.status ?? -1, output: `${result.stdout}\n${result.stderr}` };
 }
 
@@ -30,20 +35,28 @@ describe("npm start on a half-running stack", () => {
   it("starts everything, restarts only the database after it died, and knows when all is up", async () => {
     const [api, db, web, smtp] = [await freePort(), await freePort(), await freePort(), await freePort()];
     env = {
-      ...process.env, GROUNDWORK_STATE_DIR: stateDir, GROUNDWORK_API_PORT: String(api), GROUNDWORK_DB_PORT: String(db),
-      GROUNDWORK_MAIL_WEB_PORT: String(web), GROUNDWORK_MAIL_SMTP_PORT: String(smtp),
+      ...process.env,
+      GROUNDWORK_STATE_DIR: stateDir,
+      GROUNDWORK_API_PORT: String(api),
+      GROUNDWORK_DB_PORT: String(db),
+      GROUNDWORK_MAIL_WEB_PORT: String(web),
+      GROUNDWORK_MAIL_SMTP_PORT: String(smtp),
     };
     const first = npm("start");
     expect(first.code, first.output).toBe(0);
     expect(first.output).toContain("Groundwork is running");
     const health = () => fetch(`http://127.0.0.1:${api}/functions/v1/health`).then((r) => r.status, () => 0);
     expect(await health()).toBe(200);
-    const state = JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { home: string; pids: { gateway: number } };
+    const state = JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as {
+      home: string;
+      pids: { gateway: number };
+    };
     clusterHome = state.home;
 
     // A crash of PostgreSQL: the postmaster and its children die at once.
     const postmaster = Number(readFileSync(join(state.home, "data", "postmaster.pid"), "utf8").split("\n")[0]);
-    const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(postmaster)], { encoding: "utf8" }).split("\n").map(Number).filter(Boolean);
+    const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(postmaster)], { encoding: "utf8" }).split("\n")
+      .map(Number).filter(Boolean);
     for (const pid of [postmaster, ...children]) process.kill(pid, "SIGKILL");
     await new Promise((r) => setTimeout(r, 500));
     expect(await health()).toBe(503);

@@ -12,14 +12,17 @@ const client = () => createClient<Database>("http://127.0.0.1:54321", "anon-key"
 function selectTypes(): void {
   const query = client().from("organizations").select("id, name, slug, require_mfa, archived_at");
   type Row = NonNullable<Awaited<typeof query>["data"]>[number];
-  expectTypeOf<Row>().toEqualTypeOf<{ id: string; name: string; slug: string; require_mfa: boolean; archived_at: string | null }>();
+  expectTypeOf<Row>().toEqualTypeOf<
+    { id: string; name: string; slug: string; require_mfa: boolean; archived_at: string | null }
+  >();
 }
 
 function enumInsertAndViewTypes(): void {
   expectTypeOf<Tables<"members">["status"]>().toEqualTypeOf<"active" | "suspended">();
   expectTypeOf<Enums<"permission_scope">>().toEqualTypeOf<"own" | "department" | "org">();
   expectTypeOf<TablesInsert<"departments">>().toHaveProperty("org_id").toEqualTypeOf<string>();
-  const events = client().from("audit_events").select("id, table_name, operation").order("id", { ascending: false }).limit(50);
+  const events = client().from("audit_events").select("id, table_name, operation").order("id", { ascending: false })
+    .limit(50);
   type Event = NonNullable<Awaited<typeof events>["data"]>[number];
   expectTypeOf<Event>().toEqualTypeOf<{ id: number; table_name: string; operation: string }>();
 }

@@ -66,14 +66,26 @@ export function smtpTransport(env: EmailEnv): EmailTransport {
     async send(email) {
       try {
         const info = await transporter.sendMail({
-          from: email.from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId: messageId(email.idempotencyKey),
-          attachments: email.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+          from: email.from,
+          to: email.to,
+          subject: email.subject,
+          text: email.text,
+          html: email.html,
+          messageId: messageId(email.idempotencyKey),
+          attachments: email.attachments?.map((a) => ({
+            filename: a.filename,
+            contentType: a.contentType,
+            content: a.content,
+          })),
         });
         return { providerMessageId: String(info.messageId) };
       } catch (error) {
         const code = (error as { responseCode?: number }).responseCode;
         // 5xx on the recipient or content is permanent; connection errors and 4xx are not.
-        throw new TransportError(`SMTP: ${(error as Error).message}`, typeof code === "number" && code >= 550 && code < 560);
+        throw new TransportError(
+          `SMTP: ${(error as Error).message}`,
+          typeof code === "number" && code >= 550 && code < 560,
+        );
       }
     },
     close: async () => transporter.close(),
@@ -96,9 +108,19 @@ export function resendTransport(env: EmailEnv, fetchImpl: typeof fetch = fetch):
             "idempotency-key": email.idempotencyKey,
           },
           body: JSON.stringify({
-            from: email.from, to: [email.to], subject: email.subject, html: email.html, text: email.text,
+            from: email.from,
+            to: [email.to],
+            subject: email.subject,
+            html: email.html,
+            text: email.text,
             ...(email.attachments?.length
-              ? { attachments: email.attachments.map((a) => ({ filename: a.filename, content: btoa(unescape(encodeURIComponent(a.content))), content_type: a.contentType })) }
+              ? {
+                attachments: email.attachments.map((a) => ({
+                  filename: a.filename,
+                  content: btoa(unescape(encodeURIComponent(a.content))),
+                  content_type: a.contentType,
+                })),
+              }
               : {}),
           }),
         });
@@ -108,8 +130,12 @@ export function resendTransport(env: EmailEnv, fetchImpl: typeof fetch = fetch):
       const body = (await response.json().catch(() => ({}))) as { id?: string; message?: string; name?: string };
       if (!response.ok) {
         // 4xx (but 409, 429) means Resend refused the message itself: retrying cannot help.
-        const permanent = response.status >= 400 && response.status < 500 && response.status !== 409 && response.status !== 429;
-        throw new TransportError(`Resend ${response.status}: ${body.message ?? body.name ?? response.statusText}`, permanent);
+        const permanent = response.status >= 400 && response.status < 500 && response.status !== 409 &&
+          response.status !== 429;
+        throw new TransportError(
+          `Resend ${response.status}: ${body.message ?? body.name ?? response.statusText}`,
+          permanent,
+        );
       }
       if (!body.id) throw new TransportError("Resend: the response has no message id");
       return { providerMessageId: body.id };
