@@ -1,22 +1,24 @@
 /**
  * npm test: everything a contributor needs to trust a change.
- *   1. tsc and deno check            4. Supabase advisors and linter gates
+ *   1. tsc, deno check, deno fmt     4. Supabase advisors and linter gates
+ *      --check, the migration lint
  *   2. a throwaway cluster           5. pgTAP (pg_prove) on tests/db
  *   3. generated types drift         6. vitest on tests/ (handlers in-process and over HTTP)
  * The cluster and services are stopped even when tests fail. Ends with "N passed, N failed".
  */
-import { readdirSync, readFileSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { ensurePackages, psqlFiles } from "./lib/cluster.ts";
+import { lintNewMigrations } from "./lib/migration-lint.ts";
 import { readConfig } from "./lib/config.ts";
 import { advisorFailures, advisorFindings, describeFindings, generateTypes, lint } from "./lib/gates.ts";
 import { done, FatalError, runMain, step, warn } from "./lib/log.ts";
 import { bin, root } from "./lib/paths.ts";
 import { freePort, run, runLive } from "./lib/proc.ts";
 import { functionEnv, startGatewayProcess, startMailCatcher, stopProcessGroup } from "./lib/services.ts";
-import { throwawayCluster, typeSchemas, type ThrowawayCluster } from "./lib/testdb.ts";
+import { type ThrowawayCluster, throwawayCluster, typeSchemas } from "./lib/testdb.ts";
 import { LOCAL_JWT_SECRET } from "./lib/tokens.ts";
 
 interface Outcome {
@@ -44,6 +46,11 @@ async function check(name: string, fn: () => Promise<string | void>): Promise<bo
   }
 }
 
+/** The benchmark sources (not their results, which npm run bench writes). */
+function benchSources(): string[] {
+  return readdirSync(join(root, "bench")).filter((f) => f.endsWith(".ts")).map((f) => join("bench", f));
+}
+
 function functionEntrypoints(): string[] {
   return readdirSync(join(root, "functions"), { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith("_"))
@@ -60,9 +67,28 @@ async function main(): Promise<void> {
   });
   await check("Deno (deno check on every function)", async () => {
     const entries = functionEntrypoints();
-    const code = await runLive(bin("deno"), ["check", "--quiet", ...entries, "scripts/deno-serve-shim.ts"], { cwd: root });
+    const code = await runLive(bin("deno"), ["check", "--quiet", ...entries, "scripts/deno-serve-shim.ts"], {
+      cwd: root,
+    });
     if (code !== 0) throw new Error("type errors above");
     return `${entries.length} function(s)`;
+  });
+
+  await check("Formatting (deno fmt --check)", async () => {
+    const code = await runLive(bin("deno"), [
+      "fmt",
+      "--check",
+      "--quiet",
+      "functions",
+      "scripts",
+      "tests",
+      ...benchSources(),
+    ], { cwd: root });
+    if (code !== 0) throw new Error("run `npx deno fmt functions scripts tests bench/*.ts` and commit");
+  });
+  await check("Migration lint (migrations added since the lint's cutoff)", async () => {
+    const problems = lintNewMigrations();
+    if (problems.length > 0) throw new Error(`\n${problems.join("\n")}`);
   });
 
   await ensurePackages();
@@ -77,12 +103,16 @@ async function main(): Promise<void> {
     await check("Generated types match types/database.ts", async () => {
       const fresh = await generateTypes(url, typeSchemas(config.schemas));
       const committed = readFileSync(join(root, "types", "database.ts"), "utf8");
-      if (fresh !== committed) throw new Error("types/database.ts is out of date with the migrations: run `npm run types` and commit it");
+      if (fresh !== committed) {
+        throw new Error("types/database.ts is out of date with the migrations: run `npm run types` and commit it");
+      }
     });
     await check("Supabase advisors (--fail-on warn, no unindexed foreign keys)", async () => {
       const { findings, exitCode } = await advisorFindings(url);
       const failures = advisorFailures(findings);
-      if (failures.length > 0 || exitCode !== 0) throw new Error(`\n${describeFindings(failures.length ? failures : findings)}`);
+      if (failures.length > 0 || exitCode !== 0) {
+        throw new Error(`\n${describeFindings(failures.length ? failures : findings)}`);
+      }
       return `${findings.length} finding(s) at info level, none blocking`;
     });
     await check("Supabase linter (supabase db lint --fail-on error)", async () => {
@@ -93,8 +123,19 @@ async function main(): Promise<void> {
     const testFiles = readdirSync(join(root, "tests", "db")).filter((f) => f.endsWith(".test.sql")).sort();
     await check(`pgTAP (${testFiles.length} files via pg_prove)`, async () => {
       const result = await run("pg_prove", [
-        "--dbname", "postgres", "--host", "127.0.0.1", "--port", String(db!.cluster.port), "--username", "postgres",
-        "--ext", ".sql", "--failures", "--comments", ...testFiles.map((f) => join("tests", "db", f)),
+        "--dbname",
+        "postgres",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(db!.cluster.port),
+        "--username",
+        "postgres",
+        "--ext",
+        ".sql",
+        "--failures",
+        "--comments",
+        ...testFiles.map((f) => join("tests", "db", f)),
       ], { cwd: root, env: { ...process.env, PGOPTIONS: "-c client_min_messages=warning" } });
       process.stdout.write(result.stdout);
       process.stderr.write(result.stderr);
@@ -122,7 +163,13 @@ async function main(): Promise<void> {
 
     await check("vitest (tests/)", async () => {
       const report = join(logDir, "vitest.json");
-      const code = await runLive(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...only], {
+      const code = await runLive(bin("vitest"), [
+        "run",
+        "--reporter=default",
+        "--reporter=json",
+        `--outputFile.json=${report}`,
+        ...only,
+      ], {
         cwd: root,
         env: {
           ...process.env,
@@ -155,7 +202,8 @@ async function main(): Promise<void> {
   // Gates that are not test runners count as one test each.
   const gates = outcomes.filter((o) => !o.name.startsWith("pgTAP") && !o.name.startsWith("vitest"));
   const passed = counts.passed + gates.filter((o) => o.ok).length;
-  const failures = counts.failed + gates.filter((o) => !o.ok).length + (failed.some((o) => o.name.startsWith("vitest") || o.name.startsWith("pgTAP")) && counts.failed === 0 ? 1 : 0);
+  const failures = counts.failed + gates.filter((o) => !o.ok).length +
+    (failed.some((o) => o.name.startsWith("vitest") || o.name.startsWith("pgTAP")) && counts.failed === 0 ? 1 : 0);
   console.log(`\ntests: ${passed} passed, ${failures} failed`);
   if (failed.length > 0) {
     warn(`Failed: ${failed.map((o) => o.name).join("; ")}`);
