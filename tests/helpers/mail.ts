@@ -98,6 +98,9 @@ export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<Test
       });
     },
   });
+  // A client that dies mid-session (a killed dispatcher, a crash test) resets its connection: expected
+  // here, and without a listener smtp-server would raise it as an uncaught error.
+  server.on("error", () => {});
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   state.port = (server.server.address() as { port: number }).port;
   return state;
