@@ -1,7 +1,8 @@
 /**
  * npm test: everything a contributor needs to trust a change.
  *   1. tsc, deno check, deno fmt     4. Supabase advisors and linter gates
- *      --check, the migration lint
+ *      --check, the migration lint,
+ *      openapi.json drift
  *   2. a throwaway cluster           5. pgTAP (pg_prove) on tests/db
  *   3. generated types drift         6. vitest on tests/ (handlers in-process and over HTTP)
  * The cluster and services are stopped even when tests fail. Ends with "N passed, N failed".
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { ensurePackages, psqlFiles } from "./lib/cluster.ts";
 import { lintNewMigrations } from "./lib/migration-lint.ts";
+import { generateOpenApi, OPENAPI_PATH, validateOpenApi } from "./lib/openapi.ts";
 import { readConfig } from "./lib/config.ts";
 import { advisorFailures, advisorFindings, describeFindings, generateTypes, lint } from "./lib/gates.ts";
 import { done, FatalError, runMain, step, warn } from "./lib/log.ts";
@@ -91,7 +93,19 @@ async function main(): Promise<void> {
     if (problems.length > 0) throw new Error(`\n${problems.join("\n")}`);
   });
 
-  await ensurePackages();
+  await check("openapi.json matches the route tables and is valid OpenAPI 3.1", async () => {
+    const fresh = await generateOpenApi();
+    const problems = await validateOpenApi(fresh);
+    if (problems.length > 0) throw new Error(`not valid OpenAPI 3.1:\n${problems.join("\n")}`);
+    if (fresh !== readFileSync(OPENAPI_PATH, "utf8")) {
+      throw new Error(
+        "functions/openapi.json is out of date with the route tables: run `npm run openapi` and commit it",
+      );
+    }
+    return `${Object.keys(JSON.parse(fresh).paths).length} paths`;
+  });
+
+  await ensurePackages(true);
   let db: ThrowawayCluster | undefined;
   const services: ChildProcess[] = [];
   try {

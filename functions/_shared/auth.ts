@@ -91,6 +91,14 @@ export async function authenticate(request: Request, verify: Verifier): Promise<
   return verify(token);
 }
 
+/**
+ * Claims for the few steps a function takes as the service role on a caller's behalf, after it
+ * has checked another credential itself (an invitation token, a feed token, a webhook signature).
+ */
+export function serviceClaims(): Claims {
+  return { role: "service_role", exp: Math.floor(Date.now() / 1000) + 60 };
+}
+
 /** Verifier options from the standard Supabase variables. */
 export function verifierFromEnv(
   env: { SUPABASE_URL: string; SUPABASE_JWT_SECRET?: string; SUPABASE_JWKS_URL?: string },

@@ -1,3 +1,8 @@
-import { handler } from "./handler.ts";
+/** Wiring: the environment, read and checked once at start-up, then the route table served. */
+import { BaseEnv, readEnv, runtimeEnv } from "../_shared/env.ts";
+import { createRuntime } from "../_shared/runtime.ts";
+import { storageClient, StorageEnv } from "../_shared/storage.ts";
+import { documents } from "./routes.ts";
 
-Deno.serve(handler);
+const env = readEnv(BaseEnv.extend(StorageEnv.shape), runtimeEnv(), "function documents");
+Deno.serve(documents.handler({ ...createRuntime("documents"), storage: storageClient(env) }));

@@ -2,29 +2,11 @@
  * Draining the email outbox: claim a batch under a lease, render, send, record each outcome.
  * No environment is read here, so the handler, tests and benchmarks share it.
  */
-import { z } from "zod";
 import type { Sql } from "../_shared/db.ts";
 import { type EmailTransport, TransportError } from "../_shared/email/transport.ts";
 import { renderEmail, RenderError } from "../_shared/email/templates.ts";
-
-export const DispatchRequest = z.object({
-  batch_size: z.number().int().min(1).max(500).default(50),
-  lease_seconds: z.number().int().min(1).max(900).default(120),
-  max_batches: z.number().int().min(1).max(1000).default(20),
-  concurrency: z.number().int().min(1).max(32).default(8),
-}).strict();
-export type DispatchRequest = z.infer<typeof DispatchRequest>;
-
-export const DispatchResult = z.object({
-  worker: z.string(),
-  batches: z.number(),
-  claimed: z.number(),
-  sent: z.number(),
-  retrying: z.number(),
-  dead: z.number(),
-  lease_lost: z.number(),
-});
-export type DispatchResult = z.infer<typeof DispatchResult>;
+import { DispatchRequest, DispatchResult } from "./schemas.ts";
+export { DispatchRequest, DispatchResult };
 
 interface OutboxRow {
   id: string;

@@ -30,11 +30,15 @@ const REQUIRED_FILES: Record<string, string> = {
   "libtap-parser-sourcehandler-pgtap-perl": "/usr/bin/pg_prove",
 };
 
+/** What only `npm test` needs: a real headless browser for the pages the functions serve. */
+const TEST_FILES: Record<string, string> = { chromium: "/usr/bin/chromium" };
+
 const isRoot = (): boolean => process.getuid?.() === 0;
 
 /** Installs the Debian packages the stack needs when missing (as root), or says how. */
-export async function ensurePackages(): Promise<void> {
-  const missing = Object.entries(REQUIRED_FILES).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
+export async function ensurePackages(forTests = false): Promise<void> {
+  const wanted = { ...REQUIRED_FILES, ...(forTests ? TEST_FILES : {}) };
+  const missing = Object.entries(wanted).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
   if (missing.length === 0) return;
   const command = `apt-get install -y ${missing.join(" ")}`;
   if (!isRoot()) {

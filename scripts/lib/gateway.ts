@@ -150,6 +150,8 @@ async function route(
 ): Promise<void> {
   const requestId = requestIdOf(toRequest(req));
   const url = new URL(req.url ?? "/", "http://gateway");
+  // The API document lives in the docs function; /functions/v1/openapi.json is its short address.
+  if (url.pathname === "/functions/v1/openapi.json") url.pathname = "/functions/v1/docs/openapi.json";
   const [, service, version, name] = url.pathname.split("/");
   if (service && version === "v1" && UNSUPPORTED[service]) {
     return sendError(

@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerifier } from "../../functions/_shared/auth.ts";
 import { storageClient } from "../../functions/_shared/storage.ts";
-import { createDocumentsHandler } from "../../functions/documents/handler.ts";
-import { createPurgeHandler, purge } from "../../functions/documents-purge/handler.ts";
+import { documents } from "../../functions/documents/routes.ts";
+import { purge, purger } from "../../functions/documents-purge/routes.ts";
 import { apiKey, asUser, createUser, testDb, type TestUser, tokenFor, userClaims } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 import { startStorageServer, type StorageServer } from "../helpers/storage.ts";
@@ -74,8 +74,8 @@ beforeAll(async () => {
     verify: createVerifier({ secret: testEnv.jwtSecret }),
     storage: storageClient({ SUPABASE_URL: storage.url, SUPABASE_SERVICE_ROLE_KEY: serviceKey }),
   };
-  handle = createDocumentsHandler({ ...deps, env: {} as never });
-  purgeHandle = createPurgeHandler({ ...deps, secret: process.env.DISPATCH_SECRET! });
+  handle = documents.handler({ ...deps, env: {} as never });
+  purgeHandle = purger.handler({ ...deps, secret: process.env.DISPATCH_SECRET! });
   [owner, viewer, stranger] = [await createUser(sql), await createUser(sql), await createUser(sql)];
   org =
     (await sql`insert into public.organizations (name, slug, created_by) values ('Docs', ${`docs-${

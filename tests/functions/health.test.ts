@@ -1,9 +1,12 @@
 import { type AddressInfo, createServer } from "node:net";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import { createHealthHandler, handler, HealthResponse } from "../../functions/health/handler.ts";
+import { health, HealthResponse } from "../../functions/health/routes.ts";
 import { testDb } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
+
+const createHealthHandler = (deps: Parameters<typeof health.handler>[0]) => health.handler(deps);
+const handler = (request: Request) => createHealthHandler({ sql: testDb() })(request);
 
 describe("health, in-process", () => {
   it("reports the database and the last applied migration", async () => {

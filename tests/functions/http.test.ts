@@ -1,21 +1,39 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { defineRoute, FunctionApp } from "../../functions/_shared/app.ts";
 import { conflict } from "../../functions/_shared/errors.ts";
-import { createHandler, json, readJson, readQuery } from "../../functions/_shared/http.ts";
+import { json } from "../../functions/_shared/http.ts";
 import { logSink, redactFields, redactPath } from "../../functions/_shared/log.ts";
 
 const Body = z.object({ name: z.string().min(1), seats: z.number().int().positive() });
 
-const handler = createHandler(
-  { name: "probe", methods: ["POST", "GET"], maxBodyBytes: 64 },
-  async (request, { url }) => {
-    if (request.method === "GET") return json(readQuery(url, z.object({ page: z.coerce.number().int().min(1) })));
-    const body = await readJson(request, Body);
+const createTeam = defineRoute({
+  name: "createTeam",
+  method: "post",
+  path: "/",
+  summary: "Create a team",
+  access: "public",
+  body: Body,
+  responses: { 201: { description: "Created", schema: Body } },
+});
+const listTeams = defineRoute({
+  name: "listTeams",
+  method: "get",
+  path: "/",
+  summary: "A page of teams",
+  access: "public",
+  query: z.object({ page: z.coerce.number().int().min(1) }),
+  responses: { 200: { description: "The page" } },
+});
+
+const handler = new FunctionApp({ name: "probe", description: "A probe of the pipeline", maxBodyBytes: 64 })
+  .route(createTeam, async (_c, { body }) => {
     if (body.name === "taken") throw conflict("Cannot create the team: the name is taken");
     if (body.name === "boom") throw new Error("database password is hunter2");
     return json(body, { status: 201 });
-  },
-);
+  })
+  .route(listTeams, async (_c, { query }) => json(query))
+  .handler({});
 
 function post(
   body: BodyInit | null,
@@ -32,7 +50,7 @@ afterEach(() => {
 });
 process.on("exit", () => (logSink.write = original));
 
-describe("createHandler", () => {
+describe("the function pipeline (FunctionApp)", () => {
   it("runs the function and answers with a request id and CORS headers", async () => {
     const response = await post(JSON.stringify({ name: "Ops", seats: 3 }));
     expect(response.status).toBe(201);

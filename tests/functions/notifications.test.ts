@@ -4,7 +4,7 @@
  */
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
-import { verifySvix } from "../../functions/email-events/handler.ts";
+import { verifySvix } from "../../functions/email-events/routes.ts";
 import { LOCAL_WEBHOOK_SECRET } from "../../scripts/lib/services.ts";
 import { apiKey, createUser, testDb, tokenFor } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";

@@ -6,21 +6,19 @@
  * Svix signs `${svix-id}.${svix-timestamp}.${body}` with HMAC-SHA256 under the base64 secret that
  * follows "whsec_"; svix-signature lists "v1,<base64>" signatures separated by spaces.
  */
-import { z } from "zod";
+import type { MiddlewareHandler } from "hono";
+import type { z } from "zod";
+import { type AppEnv, bodyText, type Ctx, defineRoute, FunctionApp } from "../_shared/app.ts";
+import { serviceClaims } from "../_shared/auth.ts";
 import { safeEqual } from "../_shared/crypto.ts";
-import { asCaller, connect, type Sql } from "../_shared/db.ts";
-import { BaseEnv, readEnv, runtimeEnv } from "../_shared/env.ts";
+import { asCaller, type Sql } from "../_shared/db.ts";
 import { unauthorized } from "../_shared/errors.ts";
-import { createHandler, type Handler, json, readText, validate } from "../_shared/http.ts";
-
-export const ResendEvent = z.object({
-  type: z.string(),
-  created_at: z.iso.datetime({ offset: true }),
-  data: z.looseObject({ email_id: z.string().min(1) }),
-});
+import { json } from "../_shared/http.ts";
+import { EventAnswer, ResendEvent } from "./schemas.ts";
 
 const EVENTS: Record<string, "delivered" | "opened"> = { "email.delivered": "delivered", "email.opened": "opened" };
 const TOLERANCE_SECONDS = 5 * 60;
+const MAX_BODY_BYTES = 256 * 1024;
 
 function base64ToBytes(value: string): Uint8Array<ArrayBuffer> {
   const binary = atob(value);
@@ -62,40 +60,40 @@ export interface EmailEventsDeps {
   secret: string;
 }
 
-export function createEmailEventsHandler(deps: EmailEventsDeps): Handler {
-  return createHandler({ name: "email-events", methods: ["POST"], maxBodyBytes: 256 * 1024 }, async (request) => {
-    const body = await readText(request);
-    await verifySvix(deps.secret, request.headers, body);
-    let payload: unknown;
-    try {
-      payload = JSON.parse(body);
-    } catch {
-      return json(
-        { error: { code: "bad_request", message: "Cannot accept the webhook: the body is not valid JSON" } },
-        { status: 400 },
-      );
-    }
-    const event = validate(ResendEvent, payload, "webhook event");
-    const kind = EVENTS[event.type];
-    if (!kind) return json({ recorded: false, reason: `ignored event ${event.type}` });
-    const service = { role: "service_role" as const, exp: Math.floor(Date.now() / 1000) + 60 };
-    const [row] = await asCaller(
-      deps.sql,
-      service,
-      (tx) =>
-        tx`select private.record_email_event(${event.data.email_id}, ${kind}, ${event.created_at}::timestamptz) as recorded`,
-    );
-    return json({ recorded: Boolean(row?.recorded) });
-  });
+/** The signature is checked over the raw body before anything is parsed. */
+const signed: MiddlewareHandler<AppEnv<EmailEventsDeps>> = async (c, next) => {
+  await verifySvix(c.env.secret, c.req.raw.headers, await bodyText(c as Ctx<EmailEventsDeps>, MAX_BODY_BYTES));
+  await next();
+};
+
+export const routes = {
+  recordEmailEvent: defineRoute({
+    name: "recordEmailEvent",
+    method: "post",
+    path: "/",
+    summary: "Resend's delivery webhook: records delivered and opened on the notification an email carried",
+    access: "public",
+    security: ["svixSignature"],
+    middleware: [signed as MiddlewareHandler],
+    body: ResendEvent,
+    responses: { 200: { description: "Recorded, or acknowledged and ignored", schema: EventAnswer } },
+  }),
+};
+
+async function recordEmailEvent(c: Ctx<EmailEventsDeps>, { body }: { body: z.output<typeof ResendEvent> }) {
+  const kind = EVENTS[body.type];
+  if (!kind) return json({ recorded: false, reason: `ignored event ${body.type}` });
+  const [row] = await asCaller(
+    c.env.sql,
+    serviceClaims(),
+    (tx) =>
+      tx`select private.record_email_event(${body.data.email_id}, ${kind}, ${body.created_at}::timestamptz) as recorded`,
+  );
+  return json({ recorded: Boolean(row?.recorded) });
 }
 
-export const EmailEventsEnv = BaseEnv.extend({
-  RESEND_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "must be Resend's whsec_ signing secret"),
-});
-
-function fromEnv(): EmailEventsDeps {
-  const env = readEnv(EmailEventsEnv, runtimeEnv(), "function email-events");
-  return { sql: connect(env.SUPABASE_DB_URL, "groundwork:email-events"), secret: env.RESEND_WEBHOOK_SECRET };
-}
-
-export const handler: Handler = createEmailEventsHandler(fromEnv());
+export const emailEvents = new FunctionApp<EmailEventsDeps>({
+  name: "email-events",
+  description: "The email provider's signed delivery webhook.",
+  maxBodyBytes: MAX_BODY_BYTES,
+}).route(routes.recordEmailEvent, recordEmailEvent);

@@ -1,0 +1,396 @@
+/**
+ * The route table every function is built from (Hono for routing, @hono/zod-openapi for the API
+ * document). A function declares each route once — method, path, who may call it, its zod schemas
+ * and its answers — and mounts one named handler on it; `npm run openapi` builds openapi.json from
+ * the same declarations. The shared pipeline runs around every route as middleware: request id,
+ * CORS, the body limit, JSON parsing, validation, the one error shape, 404 listing the routes,
+ * 405 with Allow, and one structured log line per request.
+ */
+import { OpenAPIHono, type RouteConfig, z as openapi } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { authenticate, bearerToken, type Claims, type Verifier } from "./auth.ts";
+import { safeEqual } from "./crypto.ts";
+import { asCaller, callerRequest, type Sql, type Tx } from "./db.ts";
+import { badRequest, errorBody, forbidden, HttpError, toHttpError, unauthorized } from "./errors.ts";
+import { CORS_HEADERS, DEFAULT_MAX_BODY_BYTES, json, nulPath, readText, requestIdOf, validate } from "./http.ts";
+import { createLogger, describeError, type Logger } from "./log.ts";
+
+/** Who may call a route: a signed-in user, any valid JWT (the anon key included), or nobody checked here. */
+export type Access = "user" | "jwt" | "public";
+
+export interface AppVariables {
+  requestId: string;
+  log: Logger;
+  /** The verified claims, on routes whose access is "user" or "jwt". */
+  claims: Claims;
+  /** The raw body, read once under the function's limit. */
+  bodyText: string;
+}
+
+/** What a route handler may use from its function's dependencies (passed to `fetch` as bindings). */
+export interface BaseDeps {
+  sql?: Sql;
+  verify?: Verifier;
+}
+
+export type AppEnv<D extends object> = { Bindings: D; Variables: AppVariables };
+export type Ctx<D extends object> = Context<AppEnv<D>>;
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  /** Media type of the schema (default application/json). */
+  type?: string;
+}
+
+export interface RouteSpec<
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+  P extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  /** The operation id in openapi.json, and the name of the handler. */
+  name: string;
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** Relative to the function, with OpenAPI placeholders: "/bookings/{id}/confirm". */
+  path: string;
+  summary: string;
+  description?: string;
+  access: Access;
+  /** Other ways in, checked by middleware (a signature, the service role or a shared secret). */
+  security?: SecurityName[];
+  body?: B;
+  /** An optional body may be absent; it is then validated as {} (defaults apply). Default true. */
+  bodyRequired?: boolean;
+  query?: Q;
+  params?: P;
+  /** Runs after access is checked and before the body is parsed (signatures, service checks). */
+  middleware?: MiddlewareHandler[];
+  responses: Record<number, ResponseSpec>;
+}
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+/** What a handler receives: the validated path parameters, query and body of its route. */
+export type RouteInput<S extends RouteSpec> = S extends RouteSpec<infer B, infer Q, infer P>
+  ? { body: Out<B>; query: Out<Q>; params: Out<P> }
+  : never;
+export type RouteHandler<D extends object, S extends RouteSpec> = (
+  c: Ctx<D>,
+  input: RouteInput<S>,
+) => Promise<Response>;
+
+/** Declares a route (kept as written, typed for its handler). */
+export function defineRoute<
+  B extends z.ZodType | undefined,
+  Q extends z.ZodType | undefined,
+  P extends z.ZodType | undefined,
+>(
+  spec: RouteSpec<B, Q, P>,
+): RouteSpec<B, Q, P> {
+  return spec;
+}
+
+export type SecurityName = "bearer" | "dispatchSecret" | "svixSignature";
+
+/** The one error shape, as an OpenAPI component. */
+export const ErrorResponse = openapi.object({
+  error: openapi.object({
+    code: openapi.string().describe("A stable, machine-readable code: validation_failed, not_found, conflict, ..."),
+    message: openapi.string().describe("What went wrong, in a sentence for people"),
+    details: openapi.unknown().optional().describe("Where and what: zod issues, the clashing row, the allowed routes"),
+  }),
+}).openapi("Error");
+
+const ERROR_STATUSES: Record<number, string> = {
+  400: "The body is not valid JSON or UTF-8",
+  401: "No valid credential",
+  403: "The caller may not do this (RLS or a permission decided)",
+  404: "No such path, or no such row the caller may see",
+  405: "The path exists under another method (Allow names it)",
+  413: "The body is larger than the function accepts",
+  415: "The body is not application/json",
+  422: "The input does not match the schema (details list each problem)",
+  429: "Too many requests (Retry-After says when to try again)",
+  500: "Something failed on our side (the request id finds it in the logs)",
+  503: "The database or a dependency is unavailable",
+};
+
+interface MountedRoute {
+  method: string;
+  path: string;
+  pattern: RegExp;
+}
+
+/** "/bookings/{id}/confirm" → Hono's "/bookings/:id/confirm". */
+const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
+const pathPattern = (path: string) =>
+  new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{\w+\\?\}|\{\w+\}/g, "[^/]+")}/?$`);
+
+/**
+ * The part of a URL path after the function's name (/functions/v1/<name> locally, /<name> when
+ * hosted), without a trailing slash.
+ */
+export function functionPath(name: string, pathname: string): string {
+  for (const prefix of [`/functions/v1/${name}`, `/${name}`]) {
+    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) {
+      return pathname.slice(prefix.length).replace(/(.)\/+$/, "$1") || "/";
+    }
+  }
+  return pathname;
+}
+
+export interface FunctionSpec {
+  /** The function's name: its folder, its URL segment, its OpenAPI tag. */
+  name: string;
+  description: string;
+  /** Largest request body accepted, in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** A function: its routes (the table), the Hono app that serves them and the OpenAPI registry. */
+export class FunctionApp<D extends BaseDeps> {
+  readonly app: OpenAPIHono<AppEnv<D>>;
+  readonly routes: MountedRoute[] = [];
+
+  constructor(readonly spec: FunctionSpec) {
+    const name = spec.name;
+    this.app = new OpenAPIHono<AppEnv<D>>({
+      getPath: (request) => functionPath(name, new URL(request.url).pathname),
+    });
+    this.app.use("*", this.pipeline());
+    this.app.onError((error, c) => this.fail(c as unknown as Ctx<D>, error));
+    this.app.notFound((c) =>
+      this.fail(c as unknown as Ctx<D>, this.unmatched(c.req.method, new URL(c.req.url).pathname))
+    );
+  }
+
+  /** Mounts a handler on a declared route. */
+  route<S extends RouteSpec>(spec: S, handler: RouteHandler<D, S>): this {
+    const limit = this.spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const chain: MiddlewareHandler<AppEnv<D>>[] = [accessCheck(spec.access), ...(spec.middleware ?? [])];
+    this.app.on([spec.method.toUpperCase()], [honoPath(spec.path)], ...chain, async (hc) => {
+      const c = hc as unknown as Ctx<D>;
+      const input = {
+        params: spec.params ? validate(spec.params, c.req.param(), "path") : undefined,
+        query: spec.query ? readQueryOf(c, spec.query) : undefined,
+        body: spec.body ? await readBody(c, spec.body, spec.bodyRequired !== false, limit) : undefined,
+      } as RouteInput<S>;
+      return handler(c, input);
+    });
+    this.routes.push({ method: spec.method.toUpperCase(), path: spec.path, pattern: pathPattern(spec.path) });
+    this.app.openAPIRegistry.registerPath(openApiRoute(spec, this.spec.name));
+    return this;
+  }
+
+  /** The function as a fetch handler over its dependencies. */
+  handler(deps: D): (request: Request) => Promise<Response> {
+    return (request) => Promise.resolve(this.app.fetch(request, deps));
+  }
+
+  /** "POST /scheduling/bookings", ... for a 404's details and the docs. */
+  listRoutes(): string[] {
+    return this.routes.map((r) => `${r.method} /${this.spec.name}${r.path === "/" ? "" : r.path}`);
+  }
+
+  private unmatched(method: string, pathname: string): HttpError {
+    const path = functionPath(this.spec.name, pathname);
+    const allowed = [...new Set(this.routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      const allow = [...allowed, "OPTIONS"].join(", ");
+      return new HttpError(405, "method_not_allowed", `Cannot ${method} ${pathname}: use ${allowed.join(" or ")}`, {
+        allow: [...allowed, "OPTIONS"],
+      }, { allow });
+    }
+    return new HttpError(404, "not_found", `Nothing is served at ${pathname}`, { routes: this.listRoutes() });
+  }
+
+  private fail(c: Ctx<D>, thrown: unknown): Response {
+    const error = thrown instanceof HTTPException && !(thrown instanceof HttpError)
+      ? new HttpError(thrown.status, thrown.status === 400 ? "bad_request" : "error", thrown.message)
+      : toHttpError(thrown);
+    if (error.status >= 500) c.var.log?.error("request failed", { status: error.status, ...describeError(thrown) });
+    return json(errorBody(error), { status: error.status, headers: error.headers });
+  }
+
+  /** Request id, CORS, the preflight and the request's log line, around everything else. */
+  private pipeline(): MiddlewareHandler<AppEnv<D>> {
+    return async (c, next) => {
+      const started = performance.now();
+      const requestId = requestIdOf(c.req.raw);
+      const log = createLogger({ function: this.spec.name, request_id: requestId });
+      c.set("requestId", requestId);
+      c.set("log", log);
+      if (c.req.method === "OPTIONS") c.res = new Response(null, { status: 204 });
+      else await next();
+      const headers = new Headers(c.res.headers);
+      headers.set("x-request-id", requestId);
+      for (const [name, value] of Object.entries(CORS_HEADERS)) if (!headers.has(name)) headers.set(name, value);
+      const { status, statusText, body } = c.res;
+      c.res = new Response(body, { status, statusText, headers });
+      log.info("request", {
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status,
+        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      });
+    };
+  }
+}
+
+/** The OpenAPI operation for a route spec (the same declaration the router uses). */
+function openApiRoute(spec: RouteSpec, tag: string): RouteConfig {
+  const responses: RouteConfig["responses"] = {};
+  for (const [status, answer] of Object.entries(spec.responses)) {
+    responses[status] = answer.schema
+      ? { description: answer.description, content: { [answer.type ?? "application/json"]: { schema: answer.schema } } }
+      : { description: answer.description };
+  }
+  const errors = Object.keys(ERROR_STATUSES).map(Number).filter((s) => !(s in spec.responses) && errorApplies(spec, s));
+  for (const status of errors) {
+    responses[String(status)] = {
+      description: ERROR_STATUSES[status]!,
+      content: { "application/json": { schema: ErrorResponse } },
+    };
+  }
+  const names = new Set<SecurityName>([
+    ...(spec.access === "public" ? [] : ["bearer" as const]),
+    ...(spec.security ?? []),
+  ]);
+  const security = [...names].map((name) => ({ [name]: [] }));
+  return {
+    method: spec.method,
+    path: spec.path,
+    operationId: spec.name,
+    tags: [tag],
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(security.length > 0 ? { security } : { security: [] }),
+    request: {
+      ...(spec.params ? { params: spec.params as never } : {}),
+      ...(spec.query ? { query: spec.query as never } : {}),
+      ...(spec.body
+        ? { body: { required: spec.bodyRequired !== false, content: { "application/json": { schema: spec.body } } } }
+        : {}),
+    },
+    responses,
+  };
+}
+
+function errorApplies(spec: RouteSpec, status: number): boolean {
+  if (status === 401) return spec.access !== "public" || (spec.security ?? []).length > 0;
+  if (status === 400 || status === 413 || status === 415) return spec.body !== undefined;
+  if (status === 422) return spec.body !== undefined || spec.query !== undefined || spec.params !== undefined;
+  if (status === 405) return true;
+  return status === 500 || status === 503 || status === 403 || status === 404 || status === 429;
+}
+
+/** Checks the bearer JWT as the route's access asks, and keeps the claims for the handler. */
+function accessCheck<D extends BaseDeps>(access: Access): MiddlewareHandler<AppEnv<D>> {
+  return async (c, next) => {
+    if (access !== "public") {
+      if (!c.env.verify) throw new Error("the function was built without a JWT verifier");
+      const claims = await authenticate(c.req.raw, c.env.verify);
+      if (access === "user" && claims.role !== "authenticated") {
+        throw unauthorized("Cannot use this route: sign in first (a user's JWT, not an API key)");
+      }
+      c.set("claims", claims);
+    }
+    await next();
+  };
+}
+
+/** The raw body, read once under the function's limit (413), as UTF-8 (400). */
+export async function bodyText<D extends object>(c: Ctx<D>, maxBytes: number): Promise<string> {
+  const cached = c.get("bodyText");
+  if (cached !== undefined) return cached;
+  const text = await readText(c.req.raw, maxBytes);
+  c.set("bodyText", text);
+  return text;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+
+/**
+ * The body as JSON, validated: 415 when it is not JSON, 400 when empty (a required body) or
+ * malformed, 413 when oversize, 422 for a NUL character or a schema mismatch. An optional body
+ * that is absent is validated as {} so defaults apply.
+ */
+async function readBody<D extends object>(
+  c: Ctx<D>,
+  schema: z.ZodType,
+  required: boolean,
+  maxBytes: number,
+): Promise<unknown> {
+  const type = c.req.header("content-type");
+  if (type !== undefined && !JSON_TYPE.test(type)) {
+    throw new HttpError(415, "unsupported_media_type", "Cannot accept the request: send the body as application/json");
+  }
+  const text = await bodyText(c, maxBytes);
+  if (text.trim() === "") {
+    if (required) throw badRequest("Cannot accept the request: the body is empty; send a JSON object");
+    return validate(schema, {}, "request body");
+  }
+  if (type === undefined) {
+    throw new HttpError(415, "unsupported_media_type", "Cannot accept the request: send the body as application/json");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw badRequest("Cannot accept the request: the body is not valid JSON", { parser: (error as Error).message });
+  }
+  rejectNul(value, "request body");
+  return validate(schema, value, "request body");
+}
+
+function readQueryOf<D extends object>(c: Ctx<D>, schema: z.ZodType): unknown {
+  const query = Object.fromEntries(new URL(c.req.url).searchParams);
+  rejectNul(query, "query");
+  return validate(schema, query, "query");
+}
+
+function rejectNul(value: unknown, what: string): void {
+  const nul = nulPath(value);
+  if (nul !== null) {
+    throw new HttpError(
+      422,
+      "validation_failed",
+      `Cannot accept the ${what}: text may not contain the NUL character (\\u0000)`,
+      [{ path: nul || "(body)", message: "contains a NUL character" }],
+    );
+  }
+}
+
+/** Runs fn in one transaction as the route's caller (RLS decides), with the request's facts. */
+export function asRequestCaller<D extends BaseDeps, T>(
+  c: Ctx<D>,
+  fn: (tx: Tx) => Promise<T>,
+  claims: Claims = c.var.claims,
+): Promise<T> {
+  if (!c.env.sql) throw new Error("the function was built without a database");
+  return asCaller(c.env.sql, claims, fn, callerRequest(c.req.raw, c.var.requestId));
+}
+
+/**
+ * For the machine routes (the outbox dispatcher, the purge): the service role's JWT, or the
+ * shared secret in x-dispatch-secret that pg_cron and the native waker send. Nothing else.
+ */
+export function serviceOrSecret<D extends BaseDeps & { secret: string }>(action: string): MiddlewareHandler<AppEnv<D>> {
+  return async (c, next) => {
+    const given = c.req.header("x-dispatch-secret");
+    if (given !== undefined) {
+      if (!(await safeEqual(given, c.env.secret))) {
+        throw unauthorized(`Cannot ${action}: the x-dispatch-secret is wrong`);
+      }
+    } else {
+      const token = bearerToken(c.req.raw);
+      if (!token) throw unauthorized(`Cannot ${action}: send the service role's JWT or x-dispatch-secret`);
+      if (!c.env.verify) throw new Error("the function was built without a JWT verifier");
+      if ((await c.env.verify(token)).role !== "service_role") {
+        throw forbidden(`Cannot ${action}: only the service role may`);
+      }
+    }
+    await next();
+  };
+}
