@@ -116,7 +116,7 @@ const ERROR_STATUSES: Record<number, string> = {
   503: "The database or a dependency is unavailable",
 };
 
-interface MountedRoute {
+export interface MountedRoute {
   method: string;
   path: string;
   pattern: RegExp;
@@ -128,16 +128,13 @@ const pathPattern = (path: string) =>
   new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{\w+\\?\}|\{\w+\}/g, "[^/]+")}/?$`);
 
 /**
- * The part of a URL path after the function's name (/functions/v1/<name> locally, /<name> when
- * hosted), without a trailing slash.
+ * The part of a URL path below the function: /functions/v1/<name>/rest locally and /<name>/rest
+ * hosted (Supabase's edge runtime keeps the function's name) both give /rest, whatever name the
+ * function was deployed under; no trailing slash.
  */
-export function functionPath(name: string, pathname: string): string {
-  for (const prefix of [`/functions/v1/${name}`, `/${name}`]) {
-    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) {
-      return pathname.slice(prefix.length).replace(/(.)\/+$/, "$1") || "/";
-    }
-  }
-  return pathname;
+export function functionPath(pathname: string): string {
+  const below = pathname.replace(/^\/functions\/v1(?=\/)/, "").replace(/^\/[^/]*/, "");
+  return below.replace(/(.)\/+$/, "$1") || "/";
 }
 
 export interface FunctionSpec {
@@ -152,11 +149,12 @@ export interface FunctionSpec {
 export class FunctionApp<D extends BaseDeps> {
   readonly app: OpenAPIHono<AppEnv<D>>;
   readonly routes: MountedRoute[] = [];
+  /** The route declarations, in the order they were mounted (docs and openapi.json read them). */
+  readonly specs: RouteSpec[] = [];
 
   constructor(readonly spec: FunctionSpec) {
-    const name = spec.name;
     this.app = new OpenAPIHono<AppEnv<D>>({
-      getPath: (request) => functionPath(name, new URL(request.url).pathname),
+      getPath: (request) => functionPath(new URL(request.url).pathname),
     });
     this.app.use("*", this.pipeline());
     this.app.onError((error, c) => this.fail(c as unknown as Ctx<D>, error));
@@ -178,6 +176,7 @@ export class FunctionApp<D extends BaseDeps> {
       } as RouteInput<S>;
       return handler(c, input);
     });
+    this.specs.push(spec as RouteSpec);
     this.routes.push({ method: spec.method.toUpperCase(), path: spec.path, pattern: pathPattern(spec.path) });
     this.app.openAPIRegistry.registerPath(openApiRoute(spec, this.spec.name));
     return this;
@@ -194,7 +193,7 @@ export class FunctionApp<D extends BaseDeps> {
   }
 
   private unmatched(method: string, pathname: string): HttpError {
-    const path = functionPath(this.spec.name, pathname);
+    const path = functionPath(pathname);
     const allowed = [...new Set(this.routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
     if (allowed.length > 0) {
       const allow = [...allowed, "OPTIONS"].join(", ");

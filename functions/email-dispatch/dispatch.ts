@@ -4,7 +4,7 @@
  */
 import type { Sql } from "../_shared/db.ts";
 import { type EmailTransport, TransportError } from "../_shared/email/transport.ts";
-import { renderEmail, RenderError } from "../_shared/email/templates.ts";
+import { renderEmail, RenderError } from "../_shared/email/templates/index.ts";
 import { DispatchRequest, DispatchResult } from "./schemas.ts";
 export { DispatchRequest, DispatchResult };
 

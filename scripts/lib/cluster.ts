@@ -8,7 +8,8 @@
  */
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { readConfig } from "./config.ts";
 import { userInfo } from "node:os";
 import { FatalError, step } from "./log.ts";
 import { bin, pgBin, root } from "./paths.ts";
@@ -295,10 +296,27 @@ export async function applyMigrations(url: string, workdir = root): Promise<void
   );
 }
 
-/** Loads supabase/seed.sql (demo data) in one transaction as postgres. */
+/**
+ * The demo data files, as the Supabase CLI reads them: config.toml's [db.seed] sql_paths (globs
+ * allowed, relative to supabase/), each glob's matches in name order — supabase/seeds/NN_<part>.sql.
+ */
+export function seedFiles(): string[] {
+  const paths = readConfig().seedPaths;
+  return paths.flatMap((pattern) => {
+    const full = join(root, "supabase", pattern);
+    if (!/[*?]/.test(full)) return existsSync(full) ? [full] : [];
+    const dir = dirname(full);
+    const match = new RegExp(
+      `^${basename(full).replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
+    );
+    return existsSync(dir) ? readdirSync(dir).filter((f) => match.test(f)).sort().map((f) => join(dir, f)) : [];
+  }).filter((file) => statSync(file).size > 0);
+}
+
+/** Loads the demo data (supabase/seeds/*.sql) as postgres, each file in one transaction. */
 export async function seed(cluster: Cluster): Promise<void> {
-  const file = join(root, "supabase", "seed.sql");
-  if (existsSync(file) && statSync(file).size > 0) await psqlFiles(cluster.url(), [file]);
+  const files = seedFiles();
+  if (files.length > 0) await psqlFiles(cluster.url(), files);
 }
 
 /** A fresh cluster with platform and migrations applied: the base of `npm start` and `npm test`. */
@@ -312,7 +330,7 @@ export async function buildDatabase(
   step("Applying migrations with the Supabase CLI (supabase migration up)");
   await applyMigrations(cluster.url());
   if (options.seed) {
-    step("Loading demo data (supabase/seed.sql)");
+    step("Loading demo data (supabase/seeds/)");
     await seed(cluster);
   }
 }

@@ -19,6 +19,8 @@ export interface ProjectConfig {
   schemas: string[];
   jwtExpiry: number;
   functions: FunctionConfig[];
+  /** [db.seed] sql_paths, relative to supabase/ (globs allowed). */
+  seedPaths: string[];
 }
 
 type Table = Record<string, unknown>;
@@ -54,5 +56,6 @@ export function readConfig(path = join(root, "supabase", "config.toml")): Projec
     schemas: Array.isArray(api.schemas) ? api.schemas.map(String) : ["public"],
     jwtExpiry: Number(auth.jwt_expiry ?? 3600),
     functions,
+    seedPaths: Array.isArray(table(db.seed).sql_paths) ? (table(db.seed).sql_paths as unknown[]).map(String) : [],
   };
 }

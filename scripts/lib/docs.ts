@@ -1,17 +1,22 @@
 /**
- * The generated parts of docs/: an entity diagram (Mermaid erDiagram, which GitHub renders) and a
- * role × permission table, both read from the database catalog, so a doc never shows a shape the
- * schema does not have. A doc asks for them with markers:
+ * The generated parts of docs/: an entity diagram (Mermaid erDiagram, which GitHub renders), a
+ * role × permission table and a table of RPCs, read from the database catalog, and a table of
+ * function routes, read from the functions' route tables, so a doc never shows a shape the schema
+ * or the API does not have. A doc asks for them with markers:
  *   <!-- generated:er tables="public.resources,public.bookings" --> … <!-- /generated -->
  *   <!-- generated:permissions prefixes="core.scheduling" --> … <!-- /generated -->
+ *   <!-- generated:rpcs names="public.create_booking" --> … <!-- /generated -->
+ *   <!-- generated:routes functions="scheduling" --> … <!-- /generated -->
  * `npm run docs` fills them in; `npm test` fails when one is stale.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type postgres from "postgres";
+import { functionApps } from "./openapi.ts";
 import { root } from "./paths.ts";
 
-const MARKER = /<!-- generated:(er|permissions) (tables|prefixes)="([^"]*)" -->\n[\s\S]*?<!-- \/generated -->/g;
+const MARKER =
+  /<!-- generated:(er|permissions|rpcs|routes) (tables|prefixes|names|functions)="([^"]*)" -->\n[\s\S]*?<!-- \/generated -->/g;
 
 export function docFiles(dir = join(root, "docs")): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -81,13 +86,73 @@ async function permissionTable(sql: postgres.Sql, prefixes: string[]): Promise<s
   return lines.join("\n");
 }
 
-/** A doc with every generated part rendered afresh from the database. */
+/** The RPCs named, with their arguments, who may call them, and the first sentence of their comment. */
+async function rpcTable(sql: postgres.Sql, names: string[]): Promise<string> {
+  const rows = await sql<{ name: string; args: string; returns: string; callers: string; about: string | null }[]>`
+    select n.nspname || '.' || p.proname as name, pg_get_function_identity_arguments(p.oid) as args,
+      pg_get_function_result(p.oid) as returns,
+      concat_ws(', ', case when has_function_privilege('anon', p.oid, 'execute') then 'anon' end,
+        case when has_function_privilege('authenticated', p.oid, 'execute') then 'authenticated' end,
+        case when has_function_privilege('service_role', p.oid, 'execute') then 'service_role' end) as callers,
+      obj_description(p.oid, 'pg_proc') as about
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname || '.' || p.proname = any (${names}::text[])
+    order by array_position(${names}::text[], n.nspname || '.' || p.proname), 2`;
+  for (const name of names) {
+    if (!rows.some((r) => r.name === name)) throw new Error(`Cannot list ${name}: no such function`);
+  }
+  const sentence = (text: string | null) => (text ?? "").split(/(?<=\.)\s/)[0]!.replace(/\|/g, "\\|");
+  return [
+    "| RPC (`supabase.rpc`) | returns | who may call | what |",
+    "| --- | --- | --- | --- |",
+    ...rows.map((r) =>
+      `| \`${r.name}(${r.args})\` | \`${r.returns.replace(/\|/g, "\\|")}\` | ${r.callers || "nobody"} | ${
+        sentence(r.about)
+      } |`
+    ),
+  ].join("\n");
+}
+
+const ACCESS: Record<string, string> = {
+  user: "a signed-in user",
+  jwt: "any valid JWT (the anon key too)",
+  public: "anyone",
+};
+
+/** The routes of the named functions, from their route tables. */
+async function routeTable(functions: string[]): Promise<string> {
+  const apps = await functionApps();
+  const lines = ["| route | who may call | what |", "| --- | --- | --- |"];
+  for (const name of functions) {
+    const app = apps.find((a) => a.spec.name === name);
+    if (!app) throw new Error(`Cannot list the routes of ${name}: no such function`);
+    for (const route of app.specs) {
+      const path = `/${name}${route.path === "/" ? "" : route.path}`;
+      const who = route.security?.includes("dispatchSecret")
+        ? "the service role, or x-dispatch-secret"
+        : route.security?.includes("svixSignature")
+        ? "a Svix-signed webhook"
+        : ACCESS[route.access];
+      lines.push(`| \`${route.method.toUpperCase()} ${path}\` | ${who} | ${route.summary.replace(/\|/g, "\\|")} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+async function renderPart(sql: postgres.Sql, kind: string, list: string[]): Promise<string> {
+  if (kind === "er") return erDiagram(sql, list);
+  if (kind === "permissions") return permissionTable(sql, list);
+  if (kind === "rpcs") return rpcTable(sql, list);
+  return routeTable(list);
+}
+
+/** A doc with every generated part rendered afresh from the database and the route tables. */
 export async function renderDoc(sql: postgres.Sql, text: string): Promise<string> {
   const parts: { whole: string; rendered: string }[] = [];
   for (const match of text.matchAll(MARKER)) {
     const [whole, kind, attribute, value] = match as unknown as [string, string, string, string];
     const list = value.split(",").map((v) => v.trim()).filter(Boolean);
-    const body = kind === "er" ? await erDiagram(sql, list) : await permissionTable(sql, list);
+    const body = await renderPart(sql, kind, list);
     parts.push({ whole, rendered: `<!-- generated:${kind} ${attribute}="${value}" -->\n${body}\n<!-- /generated -->` });
   }
   return parts.reduce((doc, part) => doc.replace(part.whole, part.rendered), text);
@@ -115,14 +180,49 @@ export async function danglingNames(sql: postgres.Sql, file: string, text: strin
     if (!found?.ok) problems.push({ file: where, problem: `names ${name}, which does not exist` });
   }
   const functions = new Set(readdirSync(join(root, "functions")).filter((d) => !d.startsWith("_")));
-  for (const match of text.matchAll(/functions\/v1\/([a-z][a-z0-9-]*)/g)) {
+  for (const match of text.matchAll(/functions\/v1\/([a-z][a-z0-9-]*)(?![a-z0-9-]|\.json)/g)) {
     if (!functions.has(match[1]!)) {
       problems.push({ file: where, problem: `names the function ${match[1]}, which does not exist` });
     }
   }
+  problems.push(...await danglingRoutes(where, text));
   return problems;
 }
 
 export function readDoc(file: string): string {
   return readFileSync(file, "utf8");
+}
+
+/**
+ * Function paths a doc names — `POST /scheduling/bookings`, `/functions/v1/documents/<id>/delete`,
+ * `functions.invoke(\`scheduling/bookings/${id}/confirm\`)` — that no route of the function serves
+ * (with the method, when the doc gives one). Placeholders (`${id}`, `:id`, `<id>`, `{id}`) match
+ * any segment.
+ */
+export async function danglingRoutes(where: string, text: string): Promise<DocProblem[]> {
+  const apps = await functionApps();
+  const names = apps.map((a) => a.spec.name).sort((a, b) => b.length - a.length).join("|");
+  const path = `(${names})((?:/[^\\s"'\`|),?]*)?)`;
+  const mentions = [
+    // POST /scheduling/bookings, POST scheduling/bookings/:id/respond, POST "$API/functions/v1/invitations"
+    new RegExp(`\\b(GET|POST|PUT|PATCH|DELETE)\\s+"?(?:\\S*/functions/v1/|/)?${path}`, "g"),
+    // http://127.0.0.1:54321/functions/v1/documents/<id>/delete
+    new RegExp(`()/functions/v1/${path}`, "g"),
+    // supabase.functions.invoke(`scheduling/bookings/${id}/confirm`, ...)
+    new RegExp(`()invoke\\(["'\`]${path}`, "g"),
+  ];
+  const problems = new Map<string, DocProblem>();
+  for (const mention of mentions) {
+    for (const match of text.matchAll(mention)) {
+      const [, method, name, rest] = match as unknown as [string, string, string, string | undefined];
+      const route = (rest ?? "").replace(/\?.*$/, "").replace(/\$\{[^}]*\}|<[^>]*>|\{[^}]*\}|:[a-z_]+/g, "x")
+        .replace(/\/+$/, "") || "/";
+      if (name === "docs" && route === "/openapi.json") continue;
+      const app = apps.find((a) => a.spec.name === name)!;
+      if (app.routes.some((r) => r.pattern.test(route) && (!method || r.method === method))) continue;
+      const said = `${method ? `${method} ` : ""}/${name}${route === "/" ? "" : route}`;
+      problems.set(said, { file: where, problem: `names ${said}, which no route serves` });
+    }
+  }
+  return [...problems.values()];
 }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderEmail, RenderError } from "../../functions/_shared/email/templates.ts";
+import { renderEmail, RenderError } from "../../functions/_shared/email/templates/index.ts";
 import { EmailEnv, resendTransport, smtpTransport, TransportError } from "../../functions/_shared/email/transport.ts";
 import { testEnv } from "../helpers/env.ts";
 import { waitForMail } from "../helpers/mail.ts";

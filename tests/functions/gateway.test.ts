@@ -81,8 +81,12 @@ describe("the native functions gateway", () => {
   });
 
   it("forwards the path below the function name and the query string", async () => {
-    const response = await fetch(`${base}/functions/v1/health/deep/path?x=1`);
+    const response = await fetch(`${base}/functions/v1/health?x=1`);
     expect(response.status).toBe(200);
+    // A path the function does not serve reaches it whole: its own 404 names the path.
+    const deeper = await fetch(`${base}/functions/v1/health/deep/path?x=1`);
+    expect(deeper.status).toBe(404);
+    expect((await deeper.json()).error.message).toBe("Nothing is served at /functions/v1/health/deep/path");
   });
 
   it("answers 404 for an unknown function", async () => {

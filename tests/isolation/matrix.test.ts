@@ -8,7 +8,7 @@ import { advisorFailures, advisorFindings } from "../../scripts/lib/gates.ts";
 import { testDb } from "../helpers/db.ts";
 import { testEnv } from "../helpers/env.ts";
 import { coverage, describeMismatches, runLockout, runSpec, type TableSpec } from "./matrix.ts";
-import { buildWorld, type MatrixWorld, specs } from "./specs.ts";
+import { buildWorld, type MatrixWorld, specs } from "./specs/index.ts";
 import type { Tx } from "../../functions/_shared/db.ts";
 import type { World } from "./matrix.ts";
 import { insertUser, type User, userActor } from "./world.ts";
@@ -37,7 +37,7 @@ const sql = testDb();
 describe("isolation matrix", () => {
   it("covers every table and view in every exposed schema, each with RLS", async () => {
     const result = await coverage(sql, specs as TableSpec<never>[]);
-    expect(result.missing, "tables without a matrix spec (add one in tests/isolation/specs.ts)").toEqual([]);
+    expect(result.missing, "tables without a matrix spec (add one in tests/isolation/specs/<module>.ts)").toEqual([]);
     expect(result.stale, "specs for tables that do not exist").toEqual([]);
     expect(result.withoutRls, "exposed tables without row-level security").toEqual([]);
   });

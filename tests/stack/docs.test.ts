@@ -8,6 +8,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../scripts/lib/config.ts";
 import { danglingNames, docFiles, readDoc, renderDoc } from "../../scripts/lib/docs.ts";
+import { functionApps } from "../../scripts/lib/openapi.ts";
 import { root } from "../../scripts/lib/paths.ts";
 import { testDb } from "../helpers/db.ts";
 
@@ -39,5 +40,35 @@ describe("docs/", () => {
       problems.push(...await danglingNames(sql, file, readDoc(file)));
     }
     expect(problems).toEqual([]);
+  });
+
+  const partDocs = () => docFiles().filter((f) => /docs\/(core|modules)\//.test(f));
+  const TEMPLATE = [
+    "Tables",
+    "Roles and permissions",
+    "State machines",
+    "RPCs and function routes",
+    "Emails",
+    "Demo users",
+    "Limits",
+  ];
+
+  it("writes every core part and module from one template, opening with its entity diagram", () => {
+    expect(partDocs().length).toBeGreaterThanOrEqual(9);
+    for (const file of partDocs()) {
+      const text = readDoc(file);
+      const headings = [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+      expect(headings.slice(0, TEMPLATE.length), relative(root, file)).toEqual(TEMPLATE);
+      expect(headings.slice(TEMPLATE.length).every((h) => h === "How it works"), relative(root, file)).toBe(true);
+      expect(text, relative(root, file)).toMatch(/^# .+\n\n\S[^\n]*\n[\s\S]*?\n## Tables\n\n<!-- generated:er /);
+    }
+  });
+
+  it("lists every function's routes in exactly one doc, generated from its route table", async () => {
+    const listed = partDocs().flatMap((file) =>
+      [...readDoc(file).matchAll(/<!-- generated:routes functions="([^"]*)" -->/g)].flatMap((m) => m[1]!.split(","))
+    );
+    const names = (await functionApps()).map((app) => app.spec.name);
+    expect([...listed].sort()).toEqual([...names].sort());
   });
 });

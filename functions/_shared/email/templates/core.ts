@@ -1,40 +1,7 @@
-/**
- * Email templates, per template and locale: a subject, a plain-text and an HTML body (Mustache:
- * {{x}} is HTML-escaped in html, {{{x}}} is not used for user data). Each template validates its
- * data with zod before rendering: a missing template, locale fallback aside, or a missing or
- * malformed variable is a permanent failure (a dead message), never a half-rendered email.
- */
-import Mustache from "mustache";
+/** The core's email templates: invitations, notifications and their digest, bookings. */
 import { z } from "zod";
-import { bookingInvite } from "../ical.ts";
-
-export const LOCALES = ["en", "de"] as const;
-export type Locale = (typeof LOCALES)[number];
-
-interface Body {
-  subject: string;
-  text: string;
-  html: string;
-}
-
-export interface Attachment {
-  filename: string;
-  contentType: string;
-  content: string;
-}
-
-interface Template<S extends z.ZodType> {
-  data: S;
-  bodies: Record<Locale, Body>;
-  /** Files sent with the message (e.g. an .ics invitation), built from the validated data. */
-  attachments?: (data: never) => Attachment[];
-}
-
-const layout = (content: string) =>
-  `<!doctype html><html><body style="font-family: system-ui, sans-serif; line-height: 1.5; color: #1f2937; max-width: 560px; margin: 0 auto; padding: 24px">${content}</body></html>`;
-
-/** Links in emails are http(s) only: never javascript:, data: or anything else a client might run. */
-const HttpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+import { bookingInvite } from "../../ical.ts";
+import { type Attachment, HttpUrl, layout, type Template } from "./shared.ts";
 
 const InvitationData = z.object({
   org_name: z.string().min(1),
@@ -74,7 +41,7 @@ const BookingData = z.object({
   attendee_email: z.email(),
 }).transform((d) => ({ ...d, [d.kind]: true }));
 
-export const templates = {
+export const coreTemplates = {
   invitation: {
     data: InvitationData,
     bodies: {
@@ -180,41 +147,3 @@ export const templates = {
     }],
   },
 } satisfies Record<string, Template<z.ZodType>>;
-
-export type TemplateName = keyof typeof templates;
-
-/** A failure no retry can fix: unknown template, or data that does not fit it. */
-export class RenderError extends Error {
-  override name = "RenderError";
-}
-
-export interface RenderedEmail {
-  subject: string;
-  text: string;
-  html: string;
-  attachments?: Attachment[];
-}
-
-// Plain text is not HTML: nothing is escaped there.
-function renderText(source: string, view: unknown): string {
-  return Mustache.render(source, view, {}, { escape: (value: unknown) => String(value) });
-}
-
-/** Renders a template in a locale (falling back to en for an unknown locale). */
-export function renderEmail(template: string, locale: string, data: unknown): RenderedEmail {
-  const entry = (templates as Record<string, Template<z.ZodType>>)[template];
-  if (!entry) throw new RenderError(`Cannot render email: there is no template named ${template}`);
-  const parsed = entry.data.safeParse(data);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(data)"}: ${i.message}`).join("; ");
-    throw new RenderError(`Cannot render email ${template}: its data is invalid (${problems})`);
-  }
-  const language = (LOCALES as readonly string[]).includes(locale) ? (locale as Locale) : "en";
-  const body = entry.bodies[language];
-  return {
-    subject: renderText(body.subject, parsed.data).replace(/\s+/g, " ").trim(),
-    text: renderText(body.text, parsed.data),
-    html: Mustache.render(body.html, parsed.data),
-    ...(entry.attachments ? { attachments: (entry.attachments as (data: unknown) => Attachment[])(parsed.data) } : {}),
-  };
-}
