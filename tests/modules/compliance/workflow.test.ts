@@ -4,9 +4,9 @@
  * dashboards follow.
  */
 import { describe, expect, it } from "vitest";
-import { asUser, createUser, testDb, type TestUser, userClaims } from "../helpers/db.ts";
-import { testEnv } from "../helpers/env.ts";
-import { waitForMail } from "../helpers/mail.ts";
+import { asUser, createUser, testDb, type TestUser, userClaims } from "../../helpers/db.ts";
+import { testEnv } from "../../helpers/env.ts";
+import { waitForMail } from "../../helpers/mail.ts";
 
 const sql = testDb();
 
