@@ -85,15 +85,21 @@ function expose(module: string): void {
   done(`Exposed ${module} in supabase/config.toml`);
 }
 
-/** Lists the module in the README's table of parts, before the modules still to come. */
-function listInReadme(module: string): void {
+/**
+ * Lists the module in the README's table of parts, before the modules still to come, and shows the
+ * new newest migration in the README's sample answer of health.
+ */
+function listInReadme(module: string, migration: string): void {
   const path = join(root, "README.md");
-  const text = readFileSync(path, "utf8");
+  const [, version, name] = /^(\d+)_(.+)\.sql$/.exec(migration)!;
+  const text = readFileSync(path, "utf8").replace(
+    /"migration":\{"version":"\d+","name":"[a-z0-9_]+"\}/,
+    `"migration":{"version":"${version}","name":"${name}"}`,
+  );
   const row =
     `| **${module}** module | \`${module}\` | (say what it does) | [docs/modules/${module}.md](docs/modules/${module}.md) |\n`;
   const anchor = text.search(/^\| crm, clinic, hiring, publishing \|/m);
-  if (anchor < 0) return;
-  writeFileSync(path, text.slice(0, anchor) + row + text.slice(anchor));
+  writeFileSync(path, anchor < 0 ? text : text.slice(0, anchor) + row + text.slice(anchor));
   done("Listed it in README.md");
 }
 
@@ -125,7 +131,8 @@ async function main(): Promise<void> {
   const { module, table } = parseArgs(process.argv.slice(2));
   const names: ModuleNames = { module, table, version: nextVersion(), seedOrder: nextSeedOrder() };
   step(`Laying out the module ${module} with its first table ${module}.${table}`);
-  write(`supabase/migrations/${names.version}_${module}_${table}.sql`, migration(names));
+  const migrationFile = `${names.version}_${module}_${table}.sql`;
+  write(`supabase/migrations/${migrationFile}`, migration(names));
   write(`tests/db/${module}_${table}.test.sql`, pgtap(names));
   write(`tests/isolation/specs/${module}.ts`, isolationSpec(names));
   write(`supabase/seeds/${names.seedOrder}_${module}.sql`, seed(names));
@@ -139,7 +146,7 @@ async function main(): Promise<void> {
   ], { cwd: root });
   if (formatted.code !== 0) throw new FatalError(`deno fmt failed: ${formatted.stderr.trim()}`);
   expose(module);
-  listInReadme(module);
+  listInReadme(module, migrationFile);
   await regenerate();
   done(
     `The module ${module} is laid out; \`npm test\` checks it. Next: ${

@@ -4,10 +4,12 @@
  *      --check, the migration lint,
  *      openapi.json drift
  *   2. a throwaway cluster           5. pgTAP (pg_prove) on tests/db
- *   3. generated types drift         6. vitest on tests/ (handlers in-process and over HTTP)
+ *   3. generated types drift         6. vitest: database-only files in parallel, one database
+ *                                       per worker; then the files sharing the stack, in order
  * The cluster and services are stopped even when tests fail. Ends with "N passed, N failed".
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -20,7 +22,7 @@ import { done, FatalError, runMain, step, warn } from "./lib/log.ts";
 import { bin, root } from "./lib/paths.ts";
 import { freePort, run, runLive } from "./lib/proc.ts";
 import { functionEnv, startGatewayProcess, startMailCatcher, stopProcessGroup } from "./lib/services.ts";
-import { type ThrowawayCluster, throwawayCluster, typeSchemas } from "./lib/testdb.ts";
+import { onDatabase, type ThrowawayCluster, throwawayCluster, typeSchemas, workerDatabases } from "./lib/testdb.ts";
 import { LOCAL_JWT_SECRET } from "./lib/tokens.ts";
 
 interface Outcome {
@@ -175,32 +177,60 @@ async function main(): Promise<void> {
     const apiPort = gateway.port;
     env.SUPABASE_URL = `http://127.0.0.1:${apiPort}`;
 
-    await check("vitest (tests/)", async () => {
-      const report = join(logDir, "vitest.json");
+    const vitestEnv = {
+      ...process.env,
+      ...env,
+      GROUNDWORK_TEST_DB_URL: url,
+      GROUNDWORK_TEST_ADMIN_DB_URL: db!.cluster.url("supabase_admin"),
+      GROUNDWORK_TEST_API_URL: `http://127.0.0.1:${apiPort}`,
+      GROUNDWORK_TEST_LOG_DIR: logDir,
+      SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+    };
+    const vitest = async (name: string, args: string[], extraEnv: Record<string, string> = {}) => {
+      const report = join(logDir, `${name}.json`);
       const code = await runLive(bin("vitest"), [
         "run",
         "--reporter=default",
         "--reporter=json",
         `--outputFile.json=${report}`,
-        ...only,
-      ], {
-        cwd: root,
-        env: {
-          ...process.env,
-          ...env,
-          GROUNDWORK_TEST_DB_URL: url,
-          GROUNDWORK_TEST_ADMIN_DB_URL: db!.cluster.url("supabase_admin"),
-          GROUNDWORK_TEST_API_URL: `http://127.0.0.1:${apiPort}`,
-          GROUNDWORK_TEST_LOG_DIR: logDir,
-          SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
-        },
-      });
+        ...args,
+      ], { cwd: root, env: { ...vitestEnv, ...extraEnv } });
+      if (!existsSync(report)) throw new Error("vitest wrote no report (failures above)");
       const summary = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number };
       counts.passed += summary.numPassedTests;
       counts.failed += summary.numFailedTests;
       if (code !== 0) throw new Error("failures above");
       return `${summary.numPassedTests} tests passed`;
-    });
+    };
+
+    // Files that need only a database (the isolation matrix, in shards) run in parallel, one
+    // database per worker, each a copy of the migrated one; the rest share the gateway, the outbox
+    // and the mail catcher, so they run in order on the database the functions use.
+    const isolated = only.length === 0 || only.some((f) => f.includes("tests/isolation"));
+    if (isolated) {
+      const workers = Math.max(1, Math.min(4, availableParallelism()));
+      step(`Copying the test database for ${workers} parallel worker(s)`);
+      const names = await workerDatabases(db.cluster, workers, config.schemas);
+      await check(`vitest, database-only files in parallel (${workers} workers)`, () =>
+        vitest("vitest-parallel", [
+          "--dir",
+          "tests/isolation",
+          "--fileParallelism",
+          `--maxWorkers=${workers}`,
+          ...only.filter((f) => f.includes("tests/isolation")),
+        ], {
+          GROUNDWORK_TEST_WORKER_DB_URLS: names.map((n) => onDatabase(url, n)).join(" "),
+          GROUNDWORK_TEST_WORKER_ADMIN_DB_URLS: names.map((n) => onDatabase(db!.cluster.url("supabase_admin"), n))
+            .join(" "),
+        }));
+    }
+    const shared = only.filter((f) => !f.includes("tests/isolation"));
+    if (only.length === 0 || shared.length > 0) {
+      await check(
+        "vitest, files sharing the stack, in order",
+        () => vitest("vitest-shared", ["--exclude", "tests/isolation/**", ...shared]),
+      );
+    }
   } catch (error) {
     if (!(error instanceof FatalError)) throw error;
     outcomes.push({ name: "test stack", ok: false, detail: error.message });

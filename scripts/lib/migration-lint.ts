@@ -1,8 +1,9 @@
 /**
  * The house style of migrations, checked on every migration added after the cutoff (landed
  * migrations are frozen): at most 400 lines, functions of at most 60 lines, each function followed by
- * its comment and its own grant (or revoke) statement, no grant naming several functions at once, and
- * no identifier PostgreSQL would truncate (63 bytes).
+ * its comment and its own grant (or revoke) statement, no grant naming several functions at once, no
+ * identifier PostgreSQL would truncate (63 bytes), and the wide core functions (private.notify,
+ * private.enqueue_email) called with named arguments.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,6 +52,22 @@ export function lintMigration(name: string, text: string): string[] {
           `${name}:${index + 1}: "${quoted[1]}" is ${Buffer.byteLength(quoted[1]!)} bytes (PostgreSQL cuts at 63)`,
         );
       }
+    }
+  }
+  for (const call of text.matchAll(/private\.(notify|enqueue_email)\s*\(/gi)) {
+    const start = call.index! + call[0].length;
+    let depth = 1;
+    let end = start;
+    while (end < text.length && depth > 0) {
+      if (text[end] === "(") depth++;
+      else if (text[end] === ")") depth--;
+      end++;
+    }
+    const args = text.slice(start, end - 1);
+    const line = text.slice(0, call.index!).split("\n").length;
+    const isDefinition = /function\s+$/i.test(text.slice(Math.max(0, call.index! - 40), call.index!));
+    if (!isDefinition && args.trim() !== "" && !args.includes("=>")) {
+      problems.push(`${name}:${line}: call private.${call[1]} with named arguments (p_user_id => …)`);
     }
   }
   return problems;

@@ -48,4 +48,16 @@ describe("the migration lint", () => {
     expect(lintMigration("name.sql", `create policy "${"x".repeat(63)}" on public.t for select using (true);\n`)[0])
       .toMatch(/63 bytes \(PostgreSQL cuts at 63\)/);
   });
+
+  it("refuses positional calls of the wide core functions, accepts named ones", () => {
+    expect(lintMigration("positional.sql", "select private.notify(v_user, 'x.y', 'Title', '', null);\n")).toEqual([
+      "positional.sql:1: call private.notify with named arguments (p_user_id => …)",
+    ]);
+    expect(
+      lintMigration(
+        "named.sql",
+        "perform private.enqueue_email(p_template => 'invitation', p_recipient => lower(v_email), p_data => '{}'::jsonb);\n",
+      ),
+    ).toEqual([]);
+  });
 });
