@@ -213,11 +213,9 @@ async function main(): Promise<void> {
       const names = await workerDatabases(db.cluster, workers, config.schemas);
       await check(`vitest, database-only files in parallel (${workers} workers)`, () =>
         vitest("vitest-parallel", [
-          "--dir",
-          "tests/isolation",
           "--fileParallelism",
           `--maxWorkers=${workers}`,
-          ...only.filter((f) => f.includes("tests/isolation")),
+          ...(only.length > 0 ? only.filter((f) => f.includes("tests/isolation")) : ["tests/isolation/"]),
         ], {
           GROUNDWORK_TEST_WORKER_DB_URLS: names.map((n) => onDatabase(url, n)).join(" "),
           GROUNDWORK_TEST_WORKER_ADMIN_DB_URLS: names.map((n) => onDatabase(db!.cluster.url("supabase_admin"), n))

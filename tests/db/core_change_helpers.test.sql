@@ -7,7 +7,7 @@ select has_function('private', 'member_for_change', array['uuid', 'text'], 'memb
 select hasnt_function('private', 'member_for_update', array['uuid', 'text'], 'the old name is gone');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-   where n.nspname = 'private' and p.proname ~ '_for_(update|edit|write)$'),
+   where n.nspname = 'private' and p.proname ~ '(_for_(update|edit|write)|_for)$'),
   null,
   'no helper loads a row for a change under another name'
 );
