@@ -91,16 +91,17 @@ select audit.set_read_permission('${q}', '${q}.read');
 
 export function pgtap({ module: m, table: t }: ModuleNames): string {
   const q = `${m}.${t}`;
+  const slug = m.replace(/_/g, "-");
   return `-- ${q}: scoped access (org, department, own), writes checked against the scope, the owner a
 -- member of the organization, and the audit trail.
 begin;
 select plan(10);
 
 select tests.create_user(e) from unnest(array['own@${m}.test', 'man@${m}.test', 'ann@${m}.test', 'bob@${m}.test', 'view@${m}.test', 'x@other.test']) e;
-create temp table ids as select tests.create_org('${m}-a', tests.user_id('own@${m}.test')) as a;
+create temp table ids as select tests.create_org('${slug}-a', tests.user_id('own@${m}.test')) as a;
 alter table ids add column ops uuid, add column sales uuid, add column b uuid;
 update ids set ops = tests.create_department(a, 'Ops'), sales = tests.create_department(a, 'Sales'),
-  b = tests.create_org('${m}-b', tests.user_id('x@other.test'));
+  b = tests.create_org('${slug}-b', tests.user_id('x@other.test'));
 grant select on ids to authenticated;
 select tests.add_member((select a from ids), tests.user_id('man@${m}.test'), 'manager', (select ops from ids));
 select tests.add_member((select a from ids), tests.user_id('ann@${m}.test'), 'member', (select ops from ids));
@@ -207,7 +208,7 @@ describe("${q}", () => {
   it("a member writes their own rows; another organization sees none of them", async () => {
     const owner = await createUser(sql);
     const member = await createUser(sql);
-    const org = await orgOf(owner, "${m}");
+    const org = await orgOf(owner, "${m.replace(/_/g, "-")}");
     await sql\`insert into public.members (org_id, user_id, role_id) select \${org}, \${member.id}, id from public.roles where org_id = \${org} and key = 'member'\`;
     const row = await asUser(sql, userClaims(member), async (tx) =>
       (await tx\`insert into ${q} (org_id, name) values (\${org}, 'Mine') returning id, owner_id\`)[0]!);
