@@ -8,6 +8,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { type BenchResult, load, measure } from "../bench/core.ts";
+import { measureAudit } from "../bench/audit.ts";
 import { measureOutbox } from "../bench/outbox.ts";
 import { measureScheduling } from "../bench/scheduling.ts";
 import { updateBenchDoc } from "./lib/benchdoc.ts";
@@ -17,7 +18,7 @@ import { done, runMain, step } from "./lib/log.ts";
 import { root } from "./lib/paths.ts";
 import { throwawayCluster } from "./lib/testdb.ts";
 
-const SUITES = ["core", "outbox", "scheduling"] as const;
+const SUITES = ["core", "audit", "outbox", "scheduling"] as const;
 
 function print(results: BenchResult[]): void {
   console.log("");
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
   step("Building a throwaway database from the migrations");
   // Durable like a real database: fsync and synchronous commit on, so ratios include the cost of commits.
   const db = await throwawayCluster(readConfig().schemas, { seed: false, durability: "durable" });
-  // One connection: both sides of every ratio run on the same backend, alternately.
+  // Set-up and loading; every measured variant opens a connection of its own.
   const sql = postgres(db.cluster.url(), { max: 1, onnotice: () => {}, prepare: true });
   try {
     if (wanted.includes("outbox")) {
@@ -101,10 +102,16 @@ async function main(): Promise<void> {
         await pool.end();
       }
     }
+    if (wanted.includes("audit")) {
+      const started = Date.now();
+      const results = await measureAudit(sql, step, db.cluster.url());
+      print(results);
+      save("audit", results, started);
+    }
     if (wanted.includes("core")) {
       const started = Date.now();
       await load(sql, step);
-      const results = await measure(sql, step);
+      const results = await measure(sql, step, db.cluster.url());
       print(results);
       save("core", results, started);
     }
