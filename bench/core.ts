@@ -269,15 +269,20 @@ export async function measure(sql: Sql, log: (line: string) => void, url: string
         log(`${q.title}, user in ${u.label}: ours, floor and peer, interleaved`);
         // The peers' per-row function over "all my orgs" reads the whole table (seconds a request): fewer rounds.
         const slow = q.key === "all-orgs";
-        const t = await rounds([
-          { name: "ours", sql: connection(), user: u.id, statement: q.ours(u) },
-          { name: "floor", sql: connection(), user: null, statement: q.floor(u) },
-          { name: "peer", sql: connection(), user: u.id, statement: q.peer(u) },
-        ], slow ? 9 : 300, slow ? 2 : 20);
+        const t = await rounds(
+          [
+            { name: "ours", sql: connection(), user: u.id, statement: q.ours(u) },
+            { name: "floor", sql: connection(), user: null, statement: q.floor(u) },
+            { name: "peer", sql: connection(), user: u.id, statement: q.peer(u) },
+          ],
+          slow ? 9 : 300,
+          slow ? 2 : 20,
+        );
         const ours = t.get("ours")!;
         const floor = t.get("floor")!;
         const peer = t.get("peer")!;
         medians.set(`${q.key}:${u.label}`, ours.median);
+        medians.set(`${q.key}:${u.label}:floor`, floor.median);
         const ratio = ours.median / floor.median;
         const vsPeer = ours.median / peer.median;
         const isInsert = q.key === "insert";
@@ -299,14 +304,19 @@ export async function measure(sql: Sql, log: (line: string) => void, url: string
         });
       }
     }
+    // A user in 500 organizations against one in 10, each over its own floor: "all my orgs" reads 50
+    // times the rows for the first, and so does the floor, so the membership cost is what is left.
     for (const q of queries) {
-      const ratio = medians.get(`${q.key}:500 orgs`)! / medians.get(`${q.key}:10 orgs`)!;
+      const at = (label: string) => medians.get(`${q.key}:${label}`)! / medians.get(`${q.key}:${label}:floor`)!;
+      const ratio = at("500 orgs") / at("10 orgs");
       results.push({
-        name: `${q.title}: user in 500 orgs ÷ user in 10`,
+        name: `${q.title}: user in 500 orgs ÷ user in 10 (each ÷ floor)`,
         value: ratio,
         target: "≤ 1.2",
         ok: ratio <= 1.2,
-        detail: `${medians.get(`${q.key}:500 orgs`)!.toFixed(3)} vs ${medians.get(`${q.key}:10 orgs`)!.toFixed(3)} ms`,
+        detail: `${medians.get(`${q.key}:500 orgs`)!.toFixed(3)} vs ${
+          medians.get(`${q.key}:10 orgs`)!.toFixed(3)
+        } ms; ÷ floor ${at("500 orgs").toFixed(2)} vs ${at("10 orgs").toFixed(2)}`,
       });
     }
     results.push(await helpersOncePerStatement(sql, ctx));
