@@ -27,6 +27,9 @@ beforeAll(async () => {
     env: {
       SUPABASE_DB_URL: testEnv.dbUrl,
       SUPABASE_JWT_SECRET: LOCAL_JWT_SECRET,
+      // health checks the mail transport: the test stack's mail catcher.
+      SMTP_HOST: "127.0.0.1",
+      SMTP_PORT: process.env.SMTP_PORT ?? "",
     },
   });
   base = `http://127.0.0.1:${gateway.port}`;

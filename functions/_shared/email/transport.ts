@@ -19,6 +19,8 @@ export interface OutgoingEmail {
 export interface EmailTransport {
   name: string;
   send(email: OutgoingEmail): Promise<{ providerMessageId: string }>;
+  /** Whether the provider answers and accepts our credentials (health); throws a TransportError when not. */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,13 @@ export function smtpTransport(env: EmailEnv): EmailTransport {
         );
       }
     },
+    async check() {
+      try {
+        await transporter.verify();
+      } catch (error) {
+        throw new TransportError(`SMTP: ${(error as Error).message}`);
+      }
+    },
     close: async () => transporter.close(),
   };
 }
@@ -139,6 +148,18 @@ export function resendTransport(env: EmailEnv, fetchImpl: typeof fetch = fetch):
       }
       if (!body.id) throw new TransportError("Resend: the response has no message id");
       return { providerMessageId: body.id };
+    },
+    async check() {
+      let response: Response;
+      try {
+        response = await fetchImpl(new URL("/domains", env.RESEND_API_URL).toString(), {
+          headers: { authorization: `Bearer ${env.RESEND_API_KEY}` },
+        });
+      } catch (error) {
+        throw new TransportError(`Resend: ${(error as Error).message}`);
+      }
+      await response.body?.cancel();
+      if (!response.ok) throw new TransportError(`Resend ${response.status}: the API refused the key or is down`);
     },
     close: async () => {},
   };
