@@ -28,10 +28,6 @@ export const notFound = (message: string) => new HttpError(404, "not_found", mes
 export const conflict = (message: string, details?: unknown) => new HttpError(409, "conflict", message, details);
 export const unprocessable = (message: string, details?: unknown) =>
   new HttpError(422, "validation_failed", message, details);
-export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
-  new HttpError(429, "rate_limited", message, { retry_after: retryAfterSeconds }, {
-    "retry-after": String(retryAfterSeconds),
-  });
 
 /** What postgres.js throws for a server error: the SQLSTATE and Postgres' own fields. */
 interface PostgresLikeError {
@@ -69,6 +65,26 @@ function isConnectionError(error: unknown): boolean {
   return isPostgresError(error) && (/^08/.test(error.code) || /^57P0[123]$/.test(error.code));
 }
 
+/**
+ * Retry-After, and the RateLimit-* fields of the IETF RateLimit header fields draft (limit, what is
+ * left, seconds to the reset, the policy as "<limit>;w=<window seconds>"), from a limit's details.
+ */
+export function limitHeaders(limit: Record<string, unknown>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (typeof limit.retry_after === "number") {
+    headers["retry-after"] = String(limit.retry_after);
+    headers["ratelimit-reset"] = String(limit.retry_after);
+  }
+  if (typeof limit.limit === "number") {
+    headers["ratelimit-limit"] = String(limit.limit);
+    headers["ratelimit-remaining"] = String(typeof limit.remaining === "number" ? limit.remaining : 0);
+    if (typeof limit.window_seconds === "number") {
+      headers["ratelimit-policy"] = `${limit.limit};w=${limit.window_seconds}`;
+    }
+  }
+  return headers;
+}
+
 /** Error codes for the statuses our SQL may choose with SQLSTATE GWnnn. */
 const STATUS_CODES: Record<number, string> = {
   400: "bad_request",
@@ -95,10 +111,13 @@ function fromGroundworkState(error: PostgresLikeError, details: Record<string, u
   } catch {
     // a plain-text detail stays out of the response
   }
-  const headers: Record<string, string> = typeof extra.retry_after === "number"
-    ? { "retry-after": String(extra.retry_after) }
-    : {};
-  return new HttpError(status, STATUS_CODES[status] ?? "error", error.message, { ...details, ...extra }, headers);
+  return new HttpError(
+    status,
+    STATUS_CODES[status] ?? "error",
+    error.message,
+    { ...details, ...extra },
+    limitHeaders(extra),
+  );
 }
 
 /** Maps a Postgres error to an HttpError by SQLSTATE, or returns null when it is not one. */

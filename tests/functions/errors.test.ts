@@ -98,4 +98,23 @@ describe("Postgres errors map to statuses by SQLSTATE", () => {
     const error = new HttpError(429, "rate_limited", "Slow down", { retry_after: 30 }, { "retry-after": "30" });
     expect(toHttpError(error)).toBe(error);
   });
+
+  it("turns a rate limit's details into Retry-After and the RateLimit-* fields", () => {
+    const error = fromPostgresError(
+      Object.assign(new Error("Cannot send more invitations now: the limit of 30 per 01:00:00 is reached"), {
+        name: "PostgresError",
+        code: "GW429",
+        detail: JSON.stringify({ retry_after: 1234, limit: 30, remaining: 0, window_seconds: 3600 }),
+      }),
+    )!;
+    expect(error.status).toBe(429);
+    expect(error.code).toBe("rate_limited");
+    expect(error.headers).toEqual({
+      "retry-after": "1234",
+      "ratelimit-reset": "1234",
+      "ratelimit-limit": "30",
+      "ratelimit-remaining": "0",
+      "ratelimit-policy": "30;w=3600",
+    });
+  });
 });

@@ -268,6 +268,10 @@ describe("bad input answers a clear 4xx and writes nothing", () => {
     });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(response.headers.get("ratelimit-limit")).toBe("30");
+    expect(response.headers.get("ratelimit-remaining")).toBe("0");
+    expect(response.headers.get("ratelimit-policy")).toBe("30;w=3600");
+    expect(response.headers.get("ratelimit-reset")).toBe(response.headers.get("retry-after"));
     expect((await response.json()).error.code).toBe("rate_limited");
     expect(await invitations(invitee)).toEqual([]);
     await sql`delete from private.rate_limits where key = ${`invite:user:${admin.id}`}`;

@@ -211,6 +211,7 @@ describe("outbound email limit", () => {
     }
     expect(limited, "a burst of reschedules is cut").toBeDefined();
     expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited!.headers.get("ratelimit-policy")).toBe("60;w=3600");
     expect((await limited!.json()).error.code).toBe("rate_limited");
     // 60 emails an hour to others: three guests per move.
     expect(moves).toBeLessThanOrEqual(20);
