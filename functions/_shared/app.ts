@@ -16,6 +16,7 @@ import { asCaller, callerRequest, type Sql, type Tx } from "./db.ts";
 import { badRequest, errorBody, forbidden, HttpError, toHttpError, unauthorized } from "./errors.ts";
 import { CORS_HEADERS, DEFAULT_MAX_BODY_BYTES, json, nulPath, readText, requestIdOf, validate } from "./http.ts";
 import { createLogger, describeError, type Logger } from "./log.ts";
+import { flushMetrics, MetricsBuffer } from "./metrics.ts";
 
 /** Who may call a route: a signed-in user, any valid JWT (the anon key included), or nobody checked here. */
 export type Access = "user" | "jwt" | "public";
@@ -27,6 +28,8 @@ export interface AppVariables {
   claims: Claims;
   /** The raw body, read once under the function's limit. */
   bodyText: string;
+  /** The route that matched, as declared ("/bookings/{id}/confirm"), for metrics. */
+  route: string;
 }
 
 /** What a route handler may use from its function's dependencies (passed to `fetch` as bindings). */
@@ -151,6 +154,8 @@ export class FunctionApp<D extends BaseDeps> {
   readonly routes: MountedRoute[] = [];
   /** The route declarations, in the order they were mounted (docs and openapi.json read them). */
   readonly specs: RouteSpec[] = [];
+  /** Requests served by this process, per route and status, until they are reported. */
+  readonly metrics = new MetricsBuffer();
 
   constructor(readonly spec: FunctionSpec) {
     this.app = new OpenAPIHono<AppEnv<D>>({
@@ -166,7 +171,11 @@ export class FunctionApp<D extends BaseDeps> {
   /** Mounts a handler on a declared route. */
   route<S extends RouteSpec>(spec: S, handler: RouteHandler<D, S>): this {
     const limit = this.spec.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    const chain: MiddlewareHandler<AppEnv<D>>[] = [accessCheck(spec.access), ...(spec.middleware ?? [])];
+    const named: MiddlewareHandler<AppEnv<D>> = async (c, next) => {
+      c.set("route", spec.path);
+      await next();
+    };
+    const chain: MiddlewareHandler<AppEnv<D>>[] = [named, accessCheck(spec.access), ...(spec.middleware ?? [])];
     this.app.on([spec.method.toUpperCase()], [honoPath(spec.path)], ...chain, async (hc) => {
       const c = hc as unknown as Ctx<D>;
       const input = {
@@ -182,8 +191,12 @@ export class FunctionApp<D extends BaseDeps> {
     return this;
   }
 
-  /** The function as a fetch handler over its dependencies. */
-  handler(deps: D): (request: Request) => Promise<Response> {
+  /**
+   * The function as a fetch handler over its dependencies. With `reportMetrics` (index.ts asks for
+   * it), the process adds its request metrics to the database every few seconds.
+   */
+  handler(deps: D, options: { reportMetrics?: boolean } = {}): (request: Request) => Promise<Response> {
+    if (options.reportMetrics && deps.sql) flushMetrics(this.metrics, deps.sql);
     return (request) => Promise.resolve(this.app.fetch(request, deps));
   }
 
@@ -227,11 +240,15 @@ export class FunctionApp<D extends BaseDeps> {
       for (const [name, value] of Object.entries(CORS_HEADERS)) if (!headers.has(name)) headers.set(name, value);
       const { status, statusText, body } = c.res;
       c.res = new Response(body, { status, statusText, headers });
+      const elapsed = performance.now() - started;
+      if (c.req.method !== "OPTIONS") {
+        this.metrics.record(this.spec.name, c.get("route") ?? "(no route)", status, elapsed / 1000);
+      }
       log.info("request", {
         method: c.req.method,
         path: new URL(c.req.url).pathname,
         status,
-        duration_ms: Math.round((performance.now() - started) * 10) / 10,
+        duration_ms: Math.round(elapsed * 10) / 10,
       });
     };
   }

@@ -13,4 +13,4 @@ Deno.serve(purger.handler({
   storage: storageClient(env),
   verify: createVerifier(verifierFromEnv(env)),
   secret: env.DISPATCH_SECRET,
-}));
+}, { reportMetrics: true }));

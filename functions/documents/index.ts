@@ -5,4 +5,4 @@ import { storageClient, StorageEnv } from "../_shared/storage.ts";
 import { documents } from "./routes.ts";
 
 const env = readEnv(BaseEnv.extend(StorageEnv.shape), runtimeEnv(), "function documents");
-Deno.serve(documents.handler({ ...createRuntime("documents"), storage: storageClient(env) }));
+Deno.serve(documents.handler({ ...createRuntime("documents"), storage: storageClient(env) }, { reportMetrics: true }));

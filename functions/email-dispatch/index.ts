@@ -16,4 +16,4 @@ Deno.serve(dispatcher.handler({
   from: env.EMAIL_FROM,
   verify: createVerifier(verifierFromEnv(env)),
   secret: env.DISPATCH_SECRET,
-}));
+}, { reportMetrics: true }));

@@ -11,4 +11,4 @@ const env = readEnv(EmailEventsEnv, runtimeEnv(), "function email-events");
 Deno.serve(emailEvents.handler({
   sql: connect(env.SUPABASE_DB_URL, "groundwork:email-events"),
   secret: env.RESEND_WEBHOOK_SECRET,
-}));
+}, { reportMetrics: true }));

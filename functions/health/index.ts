@@ -6,4 +6,8 @@ import { health } from "./routes.ts";
 
 const runtime = createRuntime("health");
 const email = readEnv(EmailEnv, runtimeEnv(), "function health");
-Deno.serve(health.handler({ sql: runtime.sql, verify: runtime.verify, transport: transportFromEnv(email) }));
+Deno.serve(
+  health.handler({ sql: runtime.sql, verify: runtime.verify, transport: transportFromEnv(email) }, {
+    reportMetrics: true,
+  }),
+);

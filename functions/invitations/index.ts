@@ -12,4 +12,4 @@ const env = readEnv(
 Deno.serve(invitations.handler({
   ...createRuntime("invitations"),
   acceptUrl: new URL("/invitations/accept", env.APP_URL).toString(),
-}));
+}, { reportMetrics: true }));

@@ -2,4 +2,4 @@
 import { createRuntime } from "../_shared/runtime.ts";
 import { notifications } from "./routes.ts";
 
-Deno.serve(notifications.handler(createRuntime("notifications")));
+Deno.serve(notifications.handler(createRuntime("notifications"), { reportMetrics: true }));

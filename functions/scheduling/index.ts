@@ -11,5 +11,7 @@ const SchedulingEnv = BaseEnv.extend({
 
 const env = readEnv(SchedulingEnv, runtimeEnv(), "function scheduling");
 Deno.serve(
-  scheduling.handler({ ...createRuntime("scheduling"), video: videoProvider(env), publicUrl: env.SUPABASE_URL }),
+  scheduling.handler({ ...createRuntime("scheduling"), video: videoProvider(env), publicUrl: env.SUPABASE_URL }, {
+    reportMetrics: true,
+  }),
 );

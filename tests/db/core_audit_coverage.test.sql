@@ -17,6 +17,7 @@ insert into not_audited values
   ('private.access', 'derived from members and role grants, which are audited'),
   ('private.email_outbox', 'the delivery queue; what caused each message is audited'),
   ('private.rate_limits', 'counters'),
+  ('private.function_metrics', 'request counters the functions report'),
   ('private.system_roles', 'templates changed by migrations; the roles they install are audited'),
   ('private.system_role_grants', 'templates changed by migrations; the grants they install are audited'),
   ('private.trusted_changes', 'transient marks that never outlive their transaction');
