@@ -218,7 +218,8 @@ export class FunctionApp<D extends BaseDeps> {
   }
 
   private fail(c: Ctx<D>, thrown: unknown): Response {
-    const error = thrown instanceof HTTPException && !(thrown instanceof HttpError)
+    // Hono's own HTTPException (a malformed request it refused) keeps its status, in our shape.
+    const error = thrown instanceof HTTPException
       ? new HttpError(thrown.status, thrown.status === 400 ? "bad_request" : "error", thrown.message)
       : toHttpError(thrown);
     if (error.status >= 500) c.var.log?.error("request failed", { status: error.status, ...describeError(thrown) });
