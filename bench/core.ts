@@ -48,8 +48,10 @@ export async function load(sql: Sql, log: (line: string) => void): Promise<void>
       title text not null,
       created_at timestamptz not null default now()
     );
+    -- As module:new lays a table out: the organization's time index carries the scope columns, so
+    -- "newest 50" walks it in order and a count under RLS reads it alone (index-only).
+    create index items_org_created_idx on bench.items (org_id, created_at desc) include (department_id, owner_id);
     select private.create_scoped_policies('bench.items', 'bench.items.read', 'bench.items.write', 'org_id', 'department_id', 'owner_id');
-    create index items_org_created_idx on bench.items (org_id, created_at desc);
     grant select, insert, update, delete on bench.items to authenticated, service_role;
     -- The peers' form: a security definer SQL function called for every row.
     create table bench.items_peer (like bench.items including defaults including constraints);

@@ -72,7 +72,9 @@ comment on column ${q}.department_id is 'The department the row belongs to (depa
 comment on column ${q}.owner_id is 'The member who owns the row (own-scoped grants reach it); the creator by default.';
 comment on column ${q}.name is 'What the row is called (1-200 characters).';
 comment on column ${q}.notes is 'Free text (at most 10,000 characters).';
-create index ${t}_org_created_idx on ${q} (org_id, created_at desc);
+-- The organization's time index carries the scope columns: lists walk it in order, counts under RLS
+-- read it alone, and the policies need no other organization index.
+create index ${t}_org_created_idx on ${q} (org_id, created_at desc) include (department_id, owner_id);
 create index ${t}_department_idx on ${q} (org_id, department_id);
 create trigger touch_updated_at before update on ${q} for each row execute function private.touch_updated_at();
 
