@@ -45,9 +45,3 @@ export function readEnv<S extends z.ZodObject>(
   });
   throw new EnvError(`Cannot start ${owner}: ${problems.join("; ")}.`);
 }
-
-/** Reads the environment once per schema, on first use. */
-export function lazyEnv<S extends z.ZodObject>(schema: S, owner: string): () => z.infer<S> {
-  let value: z.infer<S> | undefined;
-  return () => (value ??= readEnv(schema, runtimeEnv(), owner));
-}

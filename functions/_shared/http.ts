@@ -5,8 +5,6 @@
 import { z } from "zod";
 import { badRequest, HttpError, unprocessable } from "./errors.ts";
 
-export type Handler = (request: Request) => Promise<Response>;
-
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export const CORS_HEADERS: Record<string, string> = {
