@@ -10,11 +10,21 @@ import { OpenAPIHono, type RouteConfig, z as openapi } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { exchangeApiKey, keyClaims, presentedApiKey } from "./api-keys.ts";
 import { authenticate, bearerToken, type Claims, type Verifier } from "./auth.ts";
 import { safeEqual } from "./crypto.ts";
 import { asCaller, callerRequest, type Sql, type Tx } from "./db.ts";
-import { badRequest, errorBody, forbidden, HttpError, toHttpError, unauthorized } from "./errors.ts";
-import { CORS_HEADERS, DEFAULT_MAX_BODY_BYTES, json, nulPath, readText, requestIdOf, validate } from "./http.ts";
+import { badRequest, errorBody, forbidden, HttpError, limitHeaders, toHttpError, unauthorized } from "./errors.ts";
+import {
+  clientIp,
+  CORS_HEADERS,
+  DEFAULT_MAX_BODY_BYTES,
+  json,
+  nulPath,
+  readText,
+  requestIdOf,
+  validate,
+} from "./http.ts";
 import { createLogger, describeError, type Logger } from "./log.ts";
 import { flushMetrics, MetricsBuffer } from "./metrics.ts";
 
@@ -30,6 +40,8 @@ export interface AppVariables {
   bodyText: string;
   /** The route that matched, as declared ("/bookings/{id}/confirm"), for metrics. */
   route: string;
+  /** The request limiter's tightest bucket for this request, for the RateLimit-* headers. */
+  limit: Record<string, unknown>;
 }
 
 /** What a route handler may use from its function's dependencies (passed to `fetch` as bindings). */
@@ -66,6 +78,13 @@ export interface RouteSpec<
   body?: B;
   /** An optional body may be absent; it is then validated as {} (defaults apply). Default true. */
   bodyRequired?: boolean;
+  /** Also accept the body as application/x-www-form-urlencoded (OAuth 2's token requests). */
+  acceptsForm?: boolean;
+  /**
+   * Whether the request limiter counts this route: by default every route but GET (they write or
+   * send). Machine routes called on a timer (the dispatcher, the purge) and signed webhooks say false.
+   */
+  limited?: boolean;
   query?: Q;
   params?: P;
   /** Runs after access is checked and before the body is parsed (signatures, service checks). */
@@ -181,8 +200,13 @@ export class FunctionApp<D extends BaseDeps> {
       const input = {
         params: spec.params ? validate(spec.params, c.req.param(), "path") : undefined,
         query: spec.query ? readQueryOf(c, spec.query) : undefined,
-        body: spec.body ? await readBody(c, spec.body, spec.bodyRequired !== false, limit) : undefined,
+        body: spec.body
+          ? await readBody(c, spec.body, spec.bodyRequired !== false, limit, spec.acceptsForm)
+          : undefined,
       } as RouteInput<S>;
+      if (spec.limited ?? spec.method !== "get") {
+        await countRequest(c, `${this.spec.name} ${spec.method.toUpperCase()} ${spec.path}`, input);
+      }
       return handler(c, input);
     });
     this.specs.push(spec as RouteSpec);
@@ -238,6 +262,13 @@ export class FunctionApp<D extends BaseDeps> {
       else await next();
       const headers = new Headers(c.res.headers);
       headers.set("x-request-id", requestId);
+      const bucket = c.get("limit");
+      if (bucket && !headers.has("ratelimit-limit")) {
+        for (const [name, value] of Object.entries(limitHeaders({ ...bucket, retry_after: undefined }))) {
+          headers.set(name, value);
+        }
+        if (typeof bucket.retry_after === "number") headers.set("ratelimit-reset", String(bucket.retry_after));
+      }
       for (const [name, value] of Object.entries(CORS_HEADERS)) if (!headers.has(name)) headers.set(name, value);
       const { status, statusText, body } = c.res;
       c.res = new Response(body, { status, statusText, headers });
@@ -287,7 +318,15 @@ function openApiRoute(spec: RouteSpec, tag: string): RouteConfig {
       ...(spec.params ? { params: spec.params as never } : {}),
       ...(spec.query ? { query: spec.query as never } : {}),
       ...(spec.body
-        ? { body: { required: spec.bodyRequired !== false, content: { "application/json": { schema: spec.body } } } }
+        ? {
+          body: {
+            required: spec.bodyRequired !== false,
+            content: {
+              "application/json": { schema: spec.body },
+              ...(spec.acceptsForm ? { "application/x-www-form-urlencoded": { schema: spec.body } } : {}),
+            },
+          },
+        }
         : {}),
     },
     responses,
@@ -302,10 +341,23 @@ function errorApplies(spec: RouteSpec, status: number): boolean {
   return status === 500 || status === 503 || status === 403 || status === 404 || status === 429;
 }
 
-/** Checks the bearer JWT as the route's access asks, and keeps the claims for the handler. */
+/**
+ * Checks the caller as the route's access asks, and keeps the claims for the handler: a bearer JWT,
+ * or an organization API key (x-api-key, or a bearer that is a key) which then acts as its member.
+ */
 function accessCheck<D extends BaseDeps>(access: Access): MiddlewareHandler<AppEnv<D>> {
   return async (c, next) => {
-    if (access !== "public") {
+    const presented = access === "public" ? null : presentedApiKey(c.req.raw);
+    if (presented !== null) {
+      if (!c.env.sql) throw new Error("the function was built without a database");
+      const identity = await exchangeApiKey(
+        c.env.sql,
+        presented,
+        clientIp(c.req.raw),
+        callerRequest(c.req.raw, c.var.requestId),
+      );
+      c.set("claims", keyClaims(identity, "groundwork:api-key", 300));
+    } else if (access !== "public") {
       if (!c.env.verify) throw new Error("the function was built without a JWT verifier");
       const claims = await authenticate(c.req.raw, c.env.verify);
       if (access === "user" && claims.role !== "authenticated") {
@@ -327,6 +379,7 @@ export async function bodyText<D extends object>(c: Ctx<D>, maxBytes: number): P
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
 
 /**
  * The body as JSON, validated: 415 when it is not JSON, 400 when empty (a required body) or
@@ -338,8 +391,14 @@ async function readBody<D extends object>(
   schema: z.ZodType,
   required: boolean,
   maxBytes: number,
+  acceptsForm = false,
 ): Promise<unknown> {
   const type = c.req.header("content-type");
+  if (acceptsForm && type !== undefined && FORM_TYPE.test(type)) {
+    const form = Object.fromEntries(new URLSearchParams(await bodyText(c, maxBytes)));
+    rejectNul(form, "request body");
+    return validate(schema, form, "request body");
+  }
   if (type !== undefined && !JSON_TYPE.test(type)) {
     throw new HttpError(415, "unsupported_media_type", "Cannot accept the request: send the body as application/json");
   }
@@ -410,4 +469,49 @@ export function serviceOrSecret<D extends BaseDeps & { secret: string }>(action:
     }
     await next();
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function orgIdOf(value: unknown): string | null {
+  const id = value && typeof value === "object" ? (value as Record<string, unknown>).org_id : undefined;
+  return typeof id === "string" && UUID.test(id) ? id : null;
+}
+
+/**
+ * The one request limiter (private.hit_request_limits) for a route that writes or sends: counts the
+ * caller (their API key, or the user, or the address when nobody signed in) and the organization
+ * the request names (counted only when the caller is a member). Over a limit it throws 429 with
+ * Retry-After and RateLimit-*; otherwise the bucket gives the answer its RateLimit-* headers.
+ */
+async function countRequest<D extends BaseDeps>(
+  c: Ctx<D>,
+  route: string,
+  input: { body?: unknown; query?: unknown },
+): Promise<void> {
+  const claims = c.get("claims") as Claims | undefined;
+  if (!c.env.sql || claims?.role === "service_role") return;
+  const user = claims?.role === "authenticated" && claims.sub && UUID.test(claims.sub) ? claims.sub : null;
+  const key = typeof claims?.api_key_id === "string" && UUID.test(claims.api_key_id) ? claims.api_key_id : null;
+  const org = orgIdOf(input.body) ?? orgIdOf(input.query);
+  const ip = user ? null : clientIp(c.req.raw);
+  const [row] = await c.env.sql<{ bucket: Record<string, unknown> | null }[]>`
+    select private.hit_request_limits(${route}, ${user}::uuid, ${key}::uuid, ${org}::uuid, ${ip}::inet) as bucket`;
+  const bucket = row?.bucket;
+  if (!bucket) return;
+  if (bucket.allowed === false) {
+    throw new HttpError(
+      429,
+      "rate_limited",
+      `Cannot accept more requests now: the limit of ${bucket.limit} per ${bucket.window_seconds} seconds (${bucket.subject}) is reached`,
+      {
+        subject: bucket.subject,
+        limit: bucket.limit,
+        window_seconds: bucket.window_seconds,
+        retry_after: bucket.retry_after,
+      },
+      limitHeaders({ ...bucket, remaining: 0 }),
+    );
+  }
+  c.set("limit", bucket);
 }

@@ -88,6 +88,7 @@ export function limitHeaders(limit: Record<string, unknown>): Record<string, str
 /** Error codes for the statuses our SQL may choose with SQLSTATE GWnnn. */
 const STATUS_CODES: Record<number, string> = {
   400: "bad_request",
+  401: "unauthorized",
   403: "forbidden",
   404: "not_found",
   409: "conflict",

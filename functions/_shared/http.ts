@@ -24,6 +24,15 @@ export function requestIdOf(request: Request): string {
   return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
 }
 
+/**
+ * The client's address as the gateway saw it: x-real-ip, which Supabase's gateway and the native
+ * one set from the connection (a value the caller sent is replaced). Null when absent or malformed.
+ */
+export function clientIp(request: Request): string | null {
+  const value = request.headers.get("x-real-ip")?.trim();
+  return value && /^[0-9a-fA-F:.]{2,45}$/.test(value) ? value : null;
+}
+
 export function json(data: unknown, init: ResponseInit = {}): Response {
   const headers = new Headers(init.headers);
   headers.set("content-type", "application/json; charset=utf-8");

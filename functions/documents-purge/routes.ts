@@ -55,6 +55,7 @@ export const routes = {
     path: "/",
     summary: "Purge documents whose retention ended (pg_cron calls this)",
     access: "public",
+    limited: false,
     security: ["bearer", "dispatchSecret"],
     middleware: [serviceOrSecret("purge")],
     body: PurgeRequest,

@@ -24,6 +24,7 @@ export const routes = {
     path: "/",
     summary: "Send what the email outbox holds (pg_net, pg_cron and the native waker call this)",
     access: "public",
+    limited: false,
     security: ["bearer", "dispatchSecret"],
     middleware: [serviceOrSecret("dispatch")],
     body: DispatchRequest,

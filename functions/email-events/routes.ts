@@ -73,6 +73,7 @@ export const routes = {
     path: "/",
     summary: "Resend's delivery webhook: records delivered and opened on the notification an email carried",
     access: "public",
+    limited: false,
     security: ["svixSignature"],
     middleware: [signed as MiddlewareHandler],
     body: ResendEvent,

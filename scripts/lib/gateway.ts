@@ -127,6 +127,11 @@ function startWorker(worker: Worker, options: GatewayOptions): Promise<number> {
   });
 }
 
+/** The connection's remote address, IPv4-mapped IPv6 written as IPv4. */
+function clientAddress(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? "").replace(/^::ffff:(?=\d+\.)/, "");
+}
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...CORS_HEADERS, ...headers });
   res.end(JSON.stringify(body));
@@ -199,7 +204,8 @@ async function route(
       port: worker.port,
       method: req.method,
       path: url.pathname + url.search,
-      headers: { ...req.headers, "x-request-id": requestId },
+      // As Supabase's gateway does, the client's address is set from the connection, never taken from the caller.
+      headers: { ...req.headers, "x-request-id": requestId, "x-real-ip": clientAddress(req) },
     },
     (answer) => {
       const headers = { ...answer.headers };

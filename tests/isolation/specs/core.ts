@@ -1,6 +1,20 @@
 /** Isolation specs of the core's tables and views (schema public). */
 import { randomUUID } from "node:crypto";
+import type { Org } from "../world.ts";
 import { expectations, type MatrixWorld, ownerInA, type TableSpec, type Tx } from "./helpers.ts";
+
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+const randomPrefix = () =>
+  Array.from(randomUUID().replaceAll("-", "").slice(0, 8), (c) => BASE32[parseInt(c, 16)]).join("");
+const keyRow = (org: string, user: string, role: string) => ({
+  org_id: org,
+  name: "Spoof",
+  environment: "test",
+  prefix: randomPrefix(),
+  secret_hash: "1".repeat(64),
+  user_id: user,
+  role_id: role,
+});
 
 /** A resource in an organization (for the scheduling specs). */
 async function resourceIn(tx: Tx, org: string): Promise<string> {
@@ -145,6 +159,27 @@ export const specs: TableSpec<MatrixWorld>[] = [
       viewer: "o n n n",
       service_role: "a a a a",
     }),
+  },
+  {
+    table: "public.api_keys",
+    async rows(tx, world) {
+      // A key's member and role are made by private.create_api_key; here a plain member stands in.
+      const key = async (org: Org, prefix: string) => {
+        await tx`insert into public.members (org_id, user_id, role_id) values (${org.id}, ${org.spare.id}, ${org.roles.viewer})`;
+        return (await tx`
+          insert into public.api_keys (org_id, name, environment, prefix, secret_hash, user_id, role_id)
+          values (${org.id}, 'Matrix', 'test', ${prefix}, repeat('0', 64), ${org.spare.id}, ${org.roles.viewer})
+          returning id`)[0]!.id as string;
+      };
+      return { own: await key(world.a, randomPrefix()), other: await key(world.b, randomPrefix()) };
+    },
+    insert: (world) => ({
+      own: keyRow(world.a.id, world.people.viewer.id, world.a.roles.viewer),
+      other: keyRow(world.b.id, world.stranger.id, world.b.roles.owner),
+    }),
+    updateColumn: "name",
+    // Key managers read their organization's keys; only the api-keys workflows write them.
+    expect: expectations({ owner: "o n n n", admin: "o n n n", service_role: "a a a a" }),
   },
   {
     table: "public.profiles",
