@@ -52,7 +52,8 @@ export async function exposition(sql: Sql): Promise<string> {
              where status in ('pending', 'failed') and next_attempt_at <= now())), 0)::float8 as lag
     from private.email_outbox`;
   const limits = await sql<{ rule: string; rejected: string }[]>`
-    select split_part(key, ':', 1) as rule, sum(rejected)::bigint as rejected
+    select case when key like 'req:%' then 'request.' || split_part(key, ':', 2) else split_part(key, ':', 1) end as rule,
+           sum(rejected)::bigint as rejected
     from private.rate_limits group by 1 order by 1`;
   const cron = await sql<{ job: string; failures: number }[]>`
     select j.jobname as job, count(d.*) filter (where d.status = 'failed' and d.start_time > now() - interval '1 day')::int as failures

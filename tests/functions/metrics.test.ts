@@ -61,6 +61,26 @@ describe("metrics, in-process", () => {
       await sql`delete from private.rate_limits where key = ${key}`;
     }
   });
+
+  it("counts the request limiter's refusals per subject, never per user", async () => {
+    const user = crypto.randomUUID();
+    const [rule] = await sql`insert into private.request_limits (subject, route, max_hits, per)
+      values ('user', 'metrics-probe POST /', 1, interval '1 minute') returning id`;
+    try {
+      for (let i = 0; i < 3; i++) {
+        await sql`select private.hit_request_limits('metrics-probe POST /', ${user}, null, null, null)`;
+      }
+      const families = parsePrometheusTextFormat(
+        await (await scrape({ authorization: `Bearer ${await apiKey("service_role")}` })).text(),
+      );
+      const limits = family(families, "groundwork_rate_limit_rejections_total")!.metrics;
+      expect(Number(limits.find((m) => m.labels?.limit === "request.user")?.value)).toBeGreaterThanOrEqual(2);
+      expect(limits.every((m) => !/[0-9a-f]{8}-/.test(m.labels?.limit ?? ""))).toBe(true);
+    } finally {
+      await sql`delete from private.request_limits where id = ${rule!.id}`;
+      await sql`delete from private.rate_limits where key like ${`req:user:${user}:%`}`;
+    }
+  });
 });
 
 describe("a function process's request metrics", () => {
