@@ -12,7 +12,7 @@ select tests.add_member((select a from ids), tests.user_id('mem@rg.test'), 'memb
 
 select tests.act_as('hr@rg.test');
 select throws_ok($$ select private.invite_member((select a from ids), 'approver@rg.test', tests.role_id((select a from ids), 'legal'), null, repeat('t', 43), 'https://app.test/accept') $$,
-  '42501', 'Cannot invite: role legal holds permissions you do not hold yourself: compliance.contracts.approve (org), compliance.contracts.read (org), compliance.contracts.write (org), core.documents.write (org)',
+  '42501', 'Cannot invite: role legal holds permissions you do not hold yourself: compliance.contracts.approve (org), compliance.contracts.delete (org), compliance.contracts.read (org), compliance.contracts.write (org), core.documents.write (org)',
   'HR (rank 65) cannot invite someone as legal (rank 65): legal approves contracts, HR does not');
 select lives_ok($$ select private.invite_member((select a from ids), 'newbie@rg.test', tests.role_id((select a from ids), 'member'), null, repeat('u', 43), 'https://app.test/accept') $$,
   'HR invites a member, whose every permission HR holds');
