@@ -134,9 +134,9 @@ async function context(sql: Sql): Promise<Ctx> {
   return { ...ctx, orgs10: a.orgs, dept10: a.dept, orgs500: b.orgs, dept500: b.dept };
 }
 
-type Statement = (tx: postgres.TransactionSql) => Promise<unknown>;
+export type Statement = (tx: postgres.TransactionSql) => Promise<unknown>;
 
-interface Variant {
+export interface Variant {
   name: string;
   /** The variant's own connection. */
   sql: Sql;
@@ -145,7 +145,7 @@ interface Variant {
   statement: Statement;
 }
 
-interface Timing {
+export interface Timing {
   median: number;
   p10: number;
   p90: number;
@@ -173,7 +173,7 @@ async function request(variant: Variant): Promise<[number, number]> {
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 
 /** Interleaved rounds over the variants (the order rotates each round), after a warm-up. */
-async function rounds(variants: Variant[], count: number, warmUp = 20): Promise<Map<string, Timing>> {
+export async function rounds(variants: Variant[], count: number, warmUp = 20): Promise<Map<string, Timing>> {
   const samples = new Map(variants.map((v) => [v.name, [] as [number, number][]]));
   for (let i = 0; i < warmUp; i++) for (const v of variants) await request(v);
   for (let round = 0; round < count; round++) {
@@ -196,7 +196,7 @@ async function rounds(variants: Variant[], count: number, warmUp = 20): Promise<
   return out;
 }
 
-const fmt = (t: Timing) => `${t.median.toFixed(3)} ms (p10 ${t.p10.toFixed(3)}, p90 ${t.p90.toFixed(3)})`;
+export const fmt = (t: Timing) => `${t.median.toFixed(3)} ms (p10 ${t.p10.toFixed(3)}, p90 ${t.p90.toFixed(3)})`;
 
 export async function measure(sql: Sql, log: (line: string) => void, url: string): Promise<BenchResult[]> {
   const ctx = await context(sql);

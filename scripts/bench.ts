@@ -9,6 +9,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { type BenchResult, load, measure } from "../bench/core.ts";
 import { measureAudit } from "../bench/audit.ts";
+import { measureData } from "../bench/data.ts";
 import { measureOutbox } from "../bench/outbox.ts";
 import { measureScheduling } from "../bench/scheduling.ts";
 import { updateBenchDoc } from "./lib/benchdoc.ts";
@@ -18,7 +19,7 @@ import { done, runMain, step } from "./lib/log.ts";
 import { root } from "./lib/paths.ts";
 import { throwawayCluster } from "./lib/testdb.ts";
 
-const SUITES = ["core", "audit", "outbox", "scheduling"] as const;
+const SUITES = ["core", "audit", "outbox", "scheduling", "data"] as const;
 
 function print(results: BenchResult[]): void {
   console.log("");
@@ -107,6 +108,12 @@ async function main(): Promise<void> {
       const results = await measureAudit(sql, step, db.cluster.url());
       print(results);
       save("audit", results, started);
+    }
+    if (wanted.includes("data")) {
+      const started = Date.now();
+      const results = await measureData(sql, step, db.cluster.url());
+      print(results);
+      save("data", results, started);
     }
     if (wanted.includes("core")) {
       const started = Date.now();
