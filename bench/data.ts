@@ -31,7 +31,7 @@ export async function measureData(sql: Sql, log: (line: string) => void, url: st
     create index notes_org_created_idx on bench.notes (org_id, created_at desc);
     select private.create_scoped_policies('bench.notes', 'bench.notes.read', 'bench.notes.write');
     grant select on bench.notes to authenticated;
-    select private.enable_search('bench.notes', 'bench.note', '{"title": "A", "body": "C"}', p_title_column => 'title');
+    select private.enable_search('bench.notes', 'bench.note', 'bench.notes.read', '{"title": "A", "body": "C"}', p_title_column => 'title');
     create table bench.words as
       select n, translate(substr(md5(n::text), 1, 7), '0123456789', 'ghijklmnop') as word from generate_series(1, ${WORDS}) n;
     insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)

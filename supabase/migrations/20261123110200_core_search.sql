@@ -13,6 +13,7 @@ create extension if not exists pg_trgm with schema extensions;
 create table private.search_tables (
   table_id regclass primary key,
   kind text not null,
+  read_permission text not null references public.permissions (key),
   config text not null,
   record_column text not null default 'id',
   title_column text,
@@ -21,7 +22,8 @@ create table private.search_tables (
   constraint search_tables_kind_format check (kind ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$')
 );
 create index search_tables_kind_idx on private.search_tables (kind);
-comment on table private.search_tables is 'Tables public.search looks through: the kind of record a hit is, the text search configuration, the column naming the record (id, or a child''s parent key), the title, the searched and the fuzzy-matched columns.';
+create index search_tables_read_permission_idx on private.search_tables (read_permission);
+comment on table private.search_tables is 'Tables public.search looks through: the kind of record a hit is, the permission whose org scope reads every row (such readers are searched through the index directly), the text search configuration, the column naming the record (id, or a child''s parent key), the title, the searched and the fuzzy-matched columns.';
 alter table private.search_tables enable row level security;
 revoke all on private.search_tables from public, anon, authenticated, service_role;
 select audit.enable('private.search_tables');
@@ -56,7 +58,7 @@ revoke all on function private.search_prefix_query(text) from public;
 grant execute on function private.search_prefix_query(text) to anon, authenticated, service_role;
 
 create or replace function private.enable_search(
-  p_table regclass, p_kind text, p_weights jsonb, p_config regconfig default 'simple',
+  p_table regclass, p_kind text, p_read_permission text, p_weights jsonb, p_config regconfig default 'simple',
   p_fuzzy_columns text[] default '{}', p_title_column text default null, p_record_column text default 'id'
 )
 returns void
@@ -84,12 +86,12 @@ begin
     execute format('create index %I on %s using gin (private.search_text(%I) extensions.gin_trgm_ops)',
       left(format('%s_%s_trgm_idx', v_name, v_column), 63), p_table, v_column);
   end loop;
-  insert into private.search_tables (table_id, kind, config, record_column, title_column, text_columns, fuzzy_columns)
-  values (p_table, p_kind, p_config::text, p_record_column, p_title_column, array(select jsonb_object_keys(p_weights)), p_fuzzy_columns);
+  insert into private.search_tables (table_id, kind, read_permission, config, record_column, title_column, text_columns, fuzzy_columns)
+  values (p_table, p_kind, p_read_permission, p_config::text, p_record_column, p_title_column, array(select jsonb_object_keys(p_weights)), p_fuzzy_columns);
 end
 $$;
-comment on function private.enable_search(regclass, text, jsonb, regconfig, text[], text, text) is 'Makes a table searchable in one idempotent call: p_weights {"column": "A".."D"} become a generated search_vector with a GIN index; p_fuzzy_columns get trigram indexes; hits are records of p_kind (p_record_column names them: id, or a child''s parent key), titled by p_title_column.';
-revoke all on function private.enable_search(regclass, text, jsonb, regconfig, text[], text, text) from public;
+comment on function private.enable_search(regclass, text, text, jsonb, regconfig, text[], text, text) is 'Makes a table searchable in one idempotent call: p_read_permission is the permission whose org scope reads every row; p_weights {"column": "A".."D"} become a generated search_vector with a GIN index; p_fuzzy_columns get trigram indexes; hits are records of p_kind (p_record_column names them: id, or a child''s parent key), titled by p_title_column.';
+revoke all on function private.enable_search(regclass, text, text, jsonb, regconfig, text[], text, text) from public;
 
 create or replace function private.search_sources(p_kinds text[])
 returns setof private.search_tables
@@ -104,6 +106,63 @@ comment on function private.search_sources(text[]) is 'The registered searchable
 revoke all on function private.search_sources(text[]) from public;
 grant execute on function private.search_sources(text[]) to authenticated;
 
+create or replace function private.search_match(p_source private.search_tables)
+returns text[]
+language sql
+stable
+set search_path = ''
+as $$
+  select array[
+    format('(r.search_vector @@ x.q%s)%s',
+      (select coalesce(string_agg(format(' or $2 operator(extensions.<%%) private.search_text(r.%I)', c), ''), '') from unnest(p_source.fuzzy_columns) c),
+      case when exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = p_source.table_id and a.attname = 'deleted_at' and not a.attisdropped)
+           then ' and r.deleted_at is null' else '' end),
+    format('round((ts_rank_cd(r.search_vector, x.q) + %s)::numeric, 6)',
+      coalesce((select 'greatest(' || string_agg(format('extensions.word_similarity($2, private.search_text(r.%I))', c), ', ') || ')'
+                from unnest(p_source.fuzzy_columns) c), '0')),
+    format('cross join lateral (select to_tsquery(%L::regconfig, $1) as q) x', p_source.config)]
+$$;
+comment on function private.search_match(private.search_tables) is 'The match condition, the rank and the query of one searchable table (r its rows, x.q the query), from the registry only.';
+revoke all on function private.search_match(private.search_tables) from public;
+
+create or replace function private.search_hits(p_table regclass, p_query text, p_text text)
+returns table (id uuid, rank numeric)
+language plpgsql
+stable
+security definer
+rows 100
+set search_path = ''
+as $$
+declare
+  v_source private.search_tables := (select t from private.search_tables t where t.table_id = p_table);
+  v_match text[] := private.search_match(v_source);
+begin
+  -- Only organizations where the caller reads every row (org scope, MFA passed): nothing they
+  -- could not read comes back, and the GIN index serves the match (under RLS it cannot: @@ is not
+  -- leakproof, so PostgreSQL would test it only after the policies, row by row).
+  return query execute format('select r.id, %s from %s r %s where %s and r.org_id = any ($3) and r.org_id <> all ($4)',
+    v_match[2], p_table, v_match[3], v_match[1])
+  using p_query, p_text, array(select private.org_ids_with(v_source.read_permission, 'org')), array(select private.mfa_blocked_org_ids());
+end
+$$;
+comment on function private.search_hits(regclass, text, text) is 'Matches of a searchable table in the organizations where the caller reads every row (its read permission at org scope, MFA passed), through the GIN index: ids and ranks only, joined back to the table under RLS by public.search.';
+revoke all on function private.search_hits(regclass, text, text) from public;
+grant execute on function private.search_hits(regclass, text, text) to authenticated;
+
+create or replace function private.search_narrow_orgs(p_permission text)
+returns uuid[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(array_agg(a.org_id), '{}') from private.access a
+  where a.user_id = auth.uid() and a.permission = p_permission and a.scope < 'org'
+$$;
+comment on function private.search_narrow_orgs(text) is 'Organizations where the caller holds the permission only at department or own scope: public.search matches their rows under RLS.';
+revoke all on function private.search_narrow_orgs(text) from public;
+grant execute on function private.search_narrow_orgs(text) to authenticated;
+
 create or replace function private.search_branch(p_source private.search_tables)
 returns text
 language plpgsql
@@ -115,26 +174,22 @@ declare
   v_title_table regclass := coalesce((select t.table_id from private.search_tables t
     where t.kind = p_source.kind and t.record_column = 'id' and t.title_column is not null limit 1), p_source.table_id);
   v_title text := (select t.title_column from private.search_tables t where t.table_id = v_title_table);
-  v_trash boolean := exists (select 1 from pg_catalog.pg_attribute a where a.attrelid = p_source.table_id and a.attname = 'deleted_at' and not a.attisdropped);
-  v_fuzzy text := coalesce((select string_agg(format('$2 operator(extensions.<%%) private.search_text(r.%I)', c), ' or ') from unnest(p_source.fuzzy_columns) c), 'false');
-  v_similar text := coalesce((select 'greatest(' || string_agg(format('extensions.word_similarity($2, private.search_text(r.%I))', c), ', ') || ')'
-    from unnest(p_source.fuzzy_columns) c), '0');
-  v_text text := (select string_agg(format('coalesce(r.%I::text, %L)', c, ''), ' || '' · '' || ') from unnest(p_source.text_columns) c);
+  v_match text[] := private.search_match(p_source);
+  v_select text;
+  v_parent text;
 begin
-  return format(
-    'select %L::text as kind, r.%I as id, r.org_id, %s as title, %s as body, %L::regconfig as config,
-            round((ts_rank_cd(r.search_vector, q) + %s)::numeric, 6) as rank
-     from %s r cross join lateral (select to_tsquery(%L::regconfig, $1) as q) x
-     %s
-     where (r.search_vector @@ q or %s) %s',
+  v_select := format('select %L::text as kind, r.%I as id, r.org_id, %s as title, %s as body, %L::regconfig as config, ',
     p_source.kind, p_source.record_column,
     case when v_title is null then 'null::text' when v_title_table = p_source.table_id then format('r.%I::text', v_title) else format('p.%I::text', v_title) end,
-    v_text, p_source.config, v_similar, p_source.table_id, p_source.config,
-    case when v_title_table = p_source.table_id then '' else format('join %s p on p.id = r.%I', v_title_table, p_source.record_column) end,
-    v_fuzzy, case when v_trash then 'and r.deleted_at is null' else '' end);
+    (select string_agg(format('coalesce(r.%I::text, %L)', c, ''), ' || '' · '' || ') from unnest(p_source.text_columns) c), p_source.config);
+  v_parent := case when v_title_table = p_source.table_id then '' else format('join %s p on p.id = r.%I', v_title_table, p_source.record_column) end;
+  -- Org-scope readers: matches from the index, joined back under RLS. Narrower scopes: matched under RLS.
+  return format('%s h.rank from private.search_hits(%L::regclass, $1, $2) h join %s r on r.id = h.id %s', v_select, p_source.table_id::text, p_source.table_id, v_parent)
+    || format(' union all %s %s as rank from %s r %s %s where r.org_id = any (private.search_narrow_orgs(%L)) and %s',
+      v_select, v_match[2], p_source.table_id, v_match[3], v_parent, p_source.read_permission, v_match[1]);
 end
 $$;
-comment on function private.search_branch(private.search_tables) is 'The query of one searchable table for public.search: its hits as (kind, id, org_id, title, body, config, rank), read as the caller; trashed rows left out; a child''s hits joined to its parent (whose RLS applies too). Built from the registry only, never from caller text.';
+comment on function private.search_branch(private.search_tables) is 'The query of one searchable table for public.search, run as the caller: (kind, id, org_id, title, body, config, rank) from the index for organizations where they read every row and under RLS where they read less; trashed rows left out; a child''s hits joined to its parent (whose RLS applies too). Built from the registry only, never from caller text.';
 revoke all on function private.search_branch(private.search_tables) from public;
 grant execute on function private.search_branch(private.search_tables) to authenticated;
 

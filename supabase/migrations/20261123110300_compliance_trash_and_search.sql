@@ -24,9 +24,9 @@ select private.enable_soft_delete('compliance.contracts', 'compliance.contract',
   p_department_column => 'department_id', p_owner_column => 'owner_id');
 
 -- Search: contracts by reference, title and type, and by their parties' names and addresses.
-select private.enable_search('compliance.contracts', 'compliance.contract', '{"reference": "A", "title": "A", "contract_type": "C"}',
+select private.enable_search('compliance.contracts', 'compliance.contract', 'compliance.contracts.read', '{"reference": "A", "title": "A", "contract_type": "C"}',
   p_fuzzy_columns => array['reference', 'title'], p_title_column => 'title');
-select private.enable_search('compliance.contract_parties', 'compliance.contract', '{"name": "B", "contact_name": "C", "email": "C"}',
+select private.enable_search('compliance.contract_parties', 'compliance.contract', 'compliance.contracts.read', '{"name": "B", "contact_name": "C", "email": "C"}',
   p_fuzzy_columns => array['name', 'email'], p_record_column => 'contract_id');
 
 -- Helpers
