@@ -222,20 +222,34 @@ comment on function private.restore_from_trash(text, uuid) is 'Restores a trashe
 revoke all on function private.restore_from_trash(text, uuid) from public;
 grant execute on function private.restore_from_trash(text, uuid) to authenticated;
 
+create or replace function private.visible_trashable(p_kind text, p_id uuid, p_action text)
+returns void
+language plpgsql
+security invoker
+set search_path = ''
+as $$
+declare
+  v_table regclass := (select t.table_id from private.trashable_row(p_kind, p_id, p_action) t);
+  v_visible boolean;
+begin
+  execute format('select exists (select 1 from %s where id = $1)', v_table) into v_visible using p_id;
+  if not v_visible then
+    raise exception 'Cannot % % %: no such record in your organizations', p_action, p_kind, p_id using errcode = 'P0002';
+  end if;
+end
+$$;
+comment on function private.visible_trashable(text, uuid, text) is 'Refuses (404) a record the caller cannot see, as the caller (RLS decides), before a trash workflow acts on it.';
+revoke all on function private.visible_trashable(text, uuid, text) from public;
+grant execute on function private.visible_trashable(text, uuid, text) to authenticated;
+
 create or replace function public.trash_record(p_kind text, p_id uuid)
 returns timestamptz
 language plpgsql
 security invoker
 set search_path = ''
 as $$
-declare
-  v_table regclass := (select t.table_id from private.trashable_row(p_kind, p_id, 'trash') t);
-  v_visible boolean;
 begin
-  execute format('select exists (select 1 from %s where id = $1)', v_table) into v_visible using p_id;
-  if not v_visible then
-    raise exception 'Cannot trash % %: no such record in your organizations', p_kind, p_id using errcode = 'P0002';
-  end if;
+  perform private.visible_trashable(p_kind, p_id, 'trash');
   return private.move_to_trash(p_kind, p_id);
 end
 $$;
@@ -249,14 +263,8 @@ language plpgsql
 security invoker
 set search_path = ''
 as $$
-declare
-  v_table regclass := (select t.table_id from private.trashable_row(p_kind, p_id, 'restore') t);
-  v_visible boolean;
 begin
-  execute format('select exists (select 1 from %s where id = $1)', v_table) into v_visible using p_id;
-  if not v_visible then
-    raise exception 'Cannot restore % %: no such record in your organizations', p_kind, p_id using errcode = 'P0002';
-  end if;
+  perform private.visible_trashable(p_kind, p_id, 'restore');
   perform private.restore_from_trash(p_kind, p_id);
 end
 $$;
