@@ -81,7 +81,7 @@ as $$
 declare
   v_key public.api_keys;
   v_org uuid;
-  v_buckets jsonb[] := '{}';
+  v_buckets jsonb[] := '{}'::jsonb[];
   v_refused jsonb;
 begin
   if p_api_key_id is not null then

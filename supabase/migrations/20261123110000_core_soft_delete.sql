@@ -112,7 +112,7 @@ as $$
 declare
   v_read text := private.scope_predicate(p_permission, p_org_column, p_department_column, p_owner_column);
   v_child text;
-  v_children jsonb := '[]';
+  v_children jsonb := '[]'::jsonb;
   v_parts text[];
 begin
   if exists (select 1 from private.soft_delete_tables where table_id = p_table) then
@@ -253,7 +253,7 @@ begin
   return private.move_to_trash(p_kind, p_id);
 end
 $$;
-comment on function public.trash_record(text, uuid) is 'Moves a record you can see to the trash, with its children (its table''s delete permission, e.g. compliance.contracts.delete for kind compliance.contract). Returns when.';
+comment on function public.trash_record(text, uuid) is 'Moves a record you can see to the trash, with its children; it needs its table''s delete permission (compliance.contracts.delete for kind ''compliance.contract''). Returns when it was trashed.';
 revoke all on function public.trash_record(text, uuid) from public, anon;
 grant execute on function public.trash_record(text, uuid) to authenticated;
 

@@ -182,6 +182,38 @@ export const specs: TableSpec<MatrixWorld>[] = [
     expect: expectations({ owner: "o n n n", admin: "o n n n", service_role: "a a a a" }),
   },
   {
+    table: "public.saved_views",
+    async rows(tx, world) {
+      const view = async (org: string, owner: string) =>
+        (await tx`
+          insert into public.saved_views (org_id, owner_id, kind, name, filter, sharing)
+          values (${org}, ${owner}, 'compliance.contract', ${`View ${randomUUID()}`}, '{}', 'org') returning id`)[0]!
+          .id as string;
+      return { own: await view(world.a.id, world.people.owner.id), other: await view(world.b.id, world.stranger.id) };
+    },
+    insert: (world, actor) => ({
+      // Members add views they own (the owner is the caller, not a column they set).
+      own: {
+        org_id: world.a.id,
+        kind: "compliance.contract",
+        name: "Mine",
+        ...(actor.userId ? {} : { owner_id: world.people.owner.id }),
+      },
+      other: { org_id: world.b.id, kind: "compliance.contract", name: "Theirs", owner_id: world.stranger.id },
+    }),
+    updateColumn: "name",
+    // A view shared with the organization is read by its members; only its owner changes it.
+    expect: expectations({
+      owner: "o o o o",
+      admin: "o o n n",
+      executive: "o o n n",
+      manager: "o o n n",
+      member: "o o n n",
+      viewer: "o o n n",
+      service_role: "a a a a",
+    }),
+  },
+  {
     table: "public.profiles",
     async rows(_tx, world, actor) {
       return { own: actor.userId ?? null, other: world.stranger.id };
