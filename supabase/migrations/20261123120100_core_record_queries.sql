@@ -109,7 +109,7 @@ as $$
 declare
   v_group text := case when p_node ? 'and' then 'and' when p_node ? 'or' then 'or' end;
 begin
-  if p_node is null or p_node = '{}'::jsonb then
+  if p_node is null or p_node = '{}'::jsonb or jsonb_typeof(p_node) = 'null' then
     return 'true';
   end if;
   if jsonb_typeof(p_node) is distinct from 'object' or p_depth > 5 then
