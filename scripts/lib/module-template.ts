@@ -80,7 +80,7 @@ create trigger touch_updated_at before update on ${q} for each row execute funct
 
 revoke all on ${q} from anon;
 revoke all on ${q} from authenticated;
-grant select, delete on ${q} to authenticated;
+grant select on ${q} to authenticated;
 grant insert (org_id, department_id, owner_id, name, notes) on ${q} to authenticated;
 grant update (department_id, owner_id, name, notes) on ${q} to authenticated;
 grant select, insert, update, delete on ${q} to service_role;
@@ -88,6 +88,11 @@ select private.reference_member('${q}', 'owner_id');
 select private.create_scoped_policies('${q}', '${q}.read', '${q}.write', 'org_id', 'department_id', 'owner_id');
 select audit.enable('${q}');
 select audit.set_read_permission('${q}', '${q}.read');
+-- The core's data toolkit: rows go to the trash (who may write a row trashes and restores it), are
+-- found by public.search, and are listed by filter documents and saved views.
+select private.enable_soft_delete('${q}', '${q}', '${q}.write', p_department_column => 'department_id', p_owner_column => 'owner_id');
+select private.enable_search('${q}', '${q}', '${q}.read', '{"name": "A", "notes": "C"}', p_fuzzy_columns => array['name'], p_title_column => 'name');
+select private.enable_views('${q}', '${q}');
 `;
 }
 
@@ -97,7 +102,7 @@ export function pgtap({ module: m, table: t }: ModuleNames): string {
   return `-- ${q}: scoped access (org, department, own), writes checked against the scope, the owner a
 -- member of the organization, and the audit trail.
 begin;
-select plan(10);
+select plan(12);
 
 select tests.create_user(e) from unnest(array['own@${m}.test', 'man@${m}.test', 'ann@${m}.test', 'bob@${m}.test', 'view@${m}.test', 'x@other.test']) e;
 create temp table ids as select tests.create_org('${slug}-a', tests.user_id('own@${m}.test')) as a;
@@ -127,10 +132,13 @@ select throws_ok($$ insert into ${q} (org_id, name) select a, 'Viewer''s' from i
 select tests.act_as('own@${m}.test');
 select throws_ok($$ update ${q} set owner_id = tests.user_id('x@other.test') where name = 'Ann''s' $$,
   '23503', null, 'the owner must be a member of the organization');
-select lives_ok($$ delete from ${q} where name = 'Ann''s' $$, 'the organization''s owner deletes it');
+select is((select title from public.search('ann', array['${q}'])), 'Ann''s', 'search finds it');
+select lives_ok($$ select public.trash_record('${q}', (select id from ${q} where name = 'Ann''s')) $$, 'the organization''s owner trashes it');
+select tests.act_as('ann@${m}.test');
+select is((select deleted_at is not null from ${q} where name = 'Ann''s'), true, 'its owner sees it in the trash, where they may restore it');
 select tests.act_as_postgres();
 select is((select count(*) from audit.log where table_schema = '${m}' and table_name = '${t}'
-  and 'Ann''s' in (new_record ->> 'name', old_record ->> 'name'))::int, 2, 'both changes are in the audit trail');
+  and record_id = (select id::text from ${q} where name = 'Ann''s'))::int, 2, 'both changes are in the audit trail');
 
 select * from finish();
 rollback;
@@ -160,13 +168,13 @@ export const specs: TableSpec<MatrixWorld>[] = [
       other: { org_id: world.b.id, name: "Spy" },
     }),
     updateColumn: "name",
-    // Own row: one the actor owns in their department.
+    // Own row: one the actor owns in their department. Rows go to the trash (trash_record), never deleted.
     expect: expectations({
-      owner: "o o o o",
-      admin: "o o o o",
+      owner: "o o o n",
+      admin: "o o o n",
       executive: "o n n n",
-      manager: "o o o o",
-      member: "o o o o",
+      manager: "o o o n",
+      member: "o o o n",
       viewer: "o n n n",
       service_role: "a a a a",
     }),
@@ -245,11 +253,15 @@ What the ${m} module is for, in a paragraph (laid out by \`npm run module:new\`;
 
 ## State machines
 
-None yet: a row of \`${q}\` is created, changed and deleted by who its scope allows.
+A row of \`${q}\` is created and changed by who its scope allows, and goes to the trash rather than
+being deleted: \`trash_record('${q}', id)\` → trashed (seen only by who may write it) →
+\`restore_record\` within the organization's trash retention, or purged after it.
 
 ## RPCs and function routes
 
-None yet: everything goes through supabase-js (\`supabase.schema("${m}").from("${t}")\`).
+Its own, none yet: rows go through supabase-js (\`supabase.schema("${m}").from("${t}")\`), and the core's
+\`search\`, \`query_records\`, \`count_records\`, \`bulk_change\`, \`trash_record\` and
+\`restore_record\` serve it as kind \`'${q}'\`.
 
 ## Emails
 
@@ -270,7 +282,9 @@ Acme Corp's \`owner@groundwork.test\` and \`member@groundwork.test\` each own a 
 \`${q}\` is scoped like every module table: \`${q}.read\` and \`${q}.write\` reach the whole
 organization, a department, or the rows a member owns, by the grant's scope (the table above). The
 policies come from \`private.create_scoped_policies\`, the MFA restriction with them, and every change is
-in the audit trail (\`audit.enable\`).
+in the audit trail (\`audit.enable\`). The core's data toolkit is on: the trash
+(\`private.enable_soft_delete\`), search by name and notes (\`private.enable_search\`), and filter
+documents, saved views and bulk changes (\`private.enable_views\`) — see [the data toolkit](../core/data.md).
 
 \`\`\`ts
 const ${m} = supabase.schema("${m}");
