@@ -178,6 +178,15 @@ describe("a lab integration, end to end", () => {
       headers: { authorization: `Bearer ${anonKey}`, "x-api-key": key },
     });
     expect(direct.status).toBe(200);
+    // On a function whose verify_jwt is off, the key may be the bearer itself.
+    const query =
+      `resource_id=${crypto.randomUUID()}&from=2030-01-01T00:00:00Z&to=2030-01-02T00:00:00Z&duration_minutes=30`;
+    const bearer = await fetch(fn(`scheduling/availability?${query}`), { headers: { authorization: `Bearer ${key}` } });
+    expect(bearer.status, await bearer.clone().text()).toBe(404);
+    const wrong = await fetch(fn(`scheduling/availability?${query}`), {
+      headers: { authorization: `Bearer ${key.slice(0, -1)}${key.endsWith("x") ? "y" : "x"}` },
+    });
+    expect(wrong.status).toBe(401);
   });
 
   it("a rotated key's old secret works only in the overlap window", async () => {
