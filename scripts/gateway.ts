@@ -15,6 +15,7 @@ console.log(`${GATEWAY_READY} ${gateway.port}`);
 
 let waker: Waker | undefined;
 let purgeTimer: ReturnType<typeof setInterval> | undefined;
+let workTimer: ReturnType<typeof setInterval> | undefined;
 if (options.wakeDispatcher && options.env.SUPABASE_DB_URL && options.env.DISPATCH_SECRET) {
   const secret = options.env.DISPATCH_SECRET;
   waker = await startWaker({
@@ -30,11 +31,27 @@ if (options.wakeDispatcher && options.env.SUPABASE_DB_URL && options.env.DISPATC
     })
       .then((r) => r.body?.cancel(), () => {});
   purgeTimer = setInterval(purge, 10 * 60_000);
+  // What pg_cron does every minute on hosted projects: run queued imports and exports (the routes
+  // that start them also run them inline for a few seconds).
+  const work = (name: string) =>
+    fetch(`http://127.0.0.1:${gateway.port}/functions/v1/${name}/work`, {
+      method: "POST",
+      headers: { "x-dispatch-secret": secret, "content-type": "application/json" },
+      body: JSON.stringify({ max_seconds: 20 }),
+    })
+      .then((r) => r.body?.cancel(), () => {});
+  let working = false;
+  workTimer = setInterval(() => {
+    if (working) return;
+    working = true;
+    Promise.allSettled([work("imports"), work("exports")]).finally(() => (working = false));
+  }, 5_000);
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, () => {
     clearInterval(purgeTimer);
+    clearInterval(workTimer);
     Promise.allSettled([waker?.stop(), gateway.close()]).finally(() => process.exit(0));
   });
 }

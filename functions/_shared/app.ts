@@ -78,6 +78,11 @@ export interface RouteSpec<
   body?: B;
   /** An optional body may be absent; it is then validated as {} (defaults apply). Default true. */
   bodyRequired?: boolean;
+  /**
+   * A body the handler reads itself (a CSV file, say), not JSON: its media type and what it is, for
+   * openapi.json. The handler reads it with readBytes under the function's limit.
+   */
+  rawBody?: { type: string; description: string };
   /** Also accept the body as application/x-www-form-urlencoded (OAuth 2's token requests). */
   acceptsForm?: boolean;
   /**
@@ -328,6 +333,15 @@ function openApiRoute(spec: RouteSpec, tag: string): RouteConfig {
           },
         }
         : {}),
+      ...(spec.rawBody
+        ? {
+          body: {
+            required: false,
+            description: spec.rawBody.description,
+            content: { [spec.rawBody.type]: { schema: openapi.string().openapi({ format: "binary" }) } },
+          },
+        }
+        : {}),
     },
     responses,
   };
@@ -335,7 +349,7 @@ function openApiRoute(spec: RouteSpec, tag: string): RouteConfig {
 
 function errorApplies(spec: RouteSpec, status: number): boolean {
   if (status === 401) return spec.access !== "public" || (spec.security ?? []).length > 0;
-  if (status === 400 || status === 413 || status === 415) return spec.body !== undefined;
+  if (status === 400 || status === 413 || status === 415) return spec.body !== undefined || spec.rawBody !== undefined;
   if (status === 422) return spec.body !== undefined || spec.query !== undefined || spec.params !== undefined;
   if (status === 405) return true;
   return status === 500 || status === 503 || status === 403 || status === 404 || status === 429;

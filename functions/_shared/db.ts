@@ -42,14 +42,25 @@ export function asCaller<T>(
     throw forbidden(`Cannot act as role ${String(claims.role)}`);
   }
   return sql.begin(async (tx) => {
-    await tx`
-      select set_config('role', ${claims.role}, true),
-             set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-             set_config('request.method', ${request.method ?? ""}, true),
-             set_config('request.path', ${request.path ?? ""}, true),
-             set_config('request.headers', ${JSON.stringify(request.headers ?? {})}, true)`;
+    await becomeCaller(tx, claims, request);
     return fn(tx);
   }) as Promise<T>;
+}
+
+/**
+ * Within a transaction already open, acts as the caller from here on (set local role and claims,
+ * as PostgREST does). A job uses it after claiming its work as the function's own database user.
+ */
+export async function becomeCaller(tx: Tx, claims: Claims, request: CallerRequest = {}): Promise<void> {
+  if (!(API_ROLES as readonly string[]).includes(claims.role)) {
+    throw forbidden(`Cannot act as role ${String(claims.role)}`);
+  }
+  await tx`
+    select set_config('role', ${claims.role}, true),
+           set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+           set_config('request.method', ${request.method ?? ""}, true),
+           set_config('request.path', ${request.path ?? ""}, true),
+           set_config('request.headers', ${JSON.stringify(request.headers ?? {})}, true)`;
 }
 
 /** The request facts PostgREST passes to the database, from a Request and its id. */

@@ -41,13 +41,23 @@ export function json(data: unknown, init: ResponseInit = {}): Response {
 
 /** Reads the body as text, refusing more than the limit (413) whatever Content-Length claims. */
 export async function readText(request: Request, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<string> {
+  const bytes = await readBytes(request, maxBytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw badRequest("Cannot read the request: the body is not valid UTF-8");
+  }
+}
+
+/** Reads the body's bytes, refusing more than the limit (413) whatever Content-Length claims. */
+export async function readBytes(request: Request, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<Uint8Array> {
   const tooLarge = () =>
     new HttpError(413, "payload_too_large", `Cannot accept the request: the body is larger than ${maxBytes} bytes`, {
       max_bytes: maxBytes,
     });
   const declared = Number(request.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -67,11 +77,7 @@ export async function readText(request: Request, maxBytes = DEFAULT_MAX_BODY_BYT
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw badRequest("Cannot read the request: the body is not valid UTF-8");
-  }
+  return bytes;
 }
 
 /** Turns zod issues into the `details` of a 422: where, and what is wrong. */
@@ -107,4 +113,26 @@ export function nulPath(value: unknown, path = ""): string | null {
     }
   }
   return null;
+}
+
+/**
+ * A response body pulled from an async generator: the next chunk is made only when the client has
+ * taken the last (so memory stays flat however long the body), and a client that goes away ends
+ * the generator (its finally blocks run).
+ */
+export function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await chunks.next();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      await chunks.return(undefined);
+    },
+  }, { highWaterMark: 0 });
 }

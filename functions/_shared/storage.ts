@@ -3,6 +3,8 @@
  *   POST   /storage/v1/object/upload/sign/{bucket}/{path}   → { url } (a signed upload URL, with its token)
  *   GET    /storage/v1/object/{bucket}/{path}               → the object's bytes
  *   DELETE /storage/v1/object/{bucket}   { prefixes: [...] } → the removed objects
+ *   POST   /storage/v1/object/{bucket}/{path}               ← the bytes (x-upsert: true), streamed
+ *   POST   /storage/v1/object/sign/{bucket}/{path}   { expiresIn } → { signedURL } (a download link)
  */
 import { z } from "zod";
 import { HttpError } from "./errors.ts";
@@ -17,6 +19,15 @@ export interface StorageClient {
   signUpload(bucket: string, path: string): Promise<{ signedUrl: string; token: string }>;
   download(bucket: string, path: string): Promise<Uint8Array>;
   remove(bucket: string, paths: string[]): Promise<string[]>;
+  /** Writes an object (replacing one at the same path) from bytes or a stream. */
+  upload(
+    bucket: string,
+    path: string,
+    body: ReadableStream<Uint8Array> | Uint8Array,
+    contentType: string,
+  ): Promise<void>;
+  /** A link that downloads the object without credentials until it expires. */
+  signDownload(bucket: string, path: string, expiresInSeconds: number): Promise<string>;
 }
 
 const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
@@ -46,6 +57,26 @@ export function storageClient(env: StorageEnv, fetchImpl: typeof fetch = fetch):
       if (response.status === 404 || response.status === 400) return new Uint8Array();
       if (!response.ok) throw unavailable("read the file", `${response.status}`);
       return new Uint8Array(await response.arrayBuffer());
+    },
+    async upload(bucket, path, body, contentType) {
+      const response = await fetchImpl(new URL(`object/${bucket}/${encodePath(path)}`, base), {
+        method: "POST",
+        headers: { ...headers, "content-type": contentType, "x-upsert": "true", "cache-control": "no-store" },
+        body: body as BodyInit,
+        ...(body instanceof Uint8Array ? {} : { duplex: "half" }),
+      } as RequestInit);
+      await response.body?.cancel();
+      if (!response.ok) throw unavailable("write the file", `${response.status}`);
+    },
+    async signDownload(bucket, path, expiresInSeconds) {
+      const response = await fetchImpl(new URL(`object/sign/${bucket}/${encodePath(path)}`, base), {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ expiresIn: expiresInSeconds }),
+      });
+      const body = (await response.json().catch(() => ({}))) as { signedURL?: string };
+      if (!response.ok || !body.signedURL) throw unavailable("sign the download", `${response.status}`);
+      return new URL(`.${body.signedURL.startsWith("/") ? body.signedURL : `/${body.signedURL}`}`, base).toString();
     },
     async remove(bucket, paths) {
       if (paths.length === 0) return [];

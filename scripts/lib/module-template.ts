@@ -89,10 +89,12 @@ select private.create_scoped_policies('${q}', '${q}.read', '${q}.write', 'org_id
 select audit.enable('${q}');
 select audit.set_read_permission('${q}', '${q}.read');
 -- The core's data toolkit: rows go to the trash (who may write a row trashes and restores it), are
--- found by public.search, and are listed by filter documents and saved views.
+-- found by public.search, are listed by filter documents and saved views, and are imported from CSV
+-- (a line naming an existing name is a duplicate) and exported by the imports and exports functions.
 select private.enable_soft_delete('${q}', '${q}', '${q}.write', p_department_column => 'department_id', p_owner_column => 'owner_id');
 select private.enable_search('${q}', '${q}', '${q}.read', '{"name": "A", "notes": "C"}', p_fuzzy_columns => array['name'], p_title_column => 'name');
 select private.enable_views('${q}', '${q}');
+select private.enable_import('${q}', '[["name"]]');
 `;
 }
 
@@ -284,7 +286,8 @@ organization, a department, or the rows a member owns, by the grant's scope (the
 policies come from \`private.create_scoped_policies\`, the MFA restriction with them, and every change is
 in the audit trail (\`audit.enable\`). The core's data toolkit is on: the trash
 (\`private.enable_soft_delete\`), search by name and notes (\`private.enable_search\`), and filter
-documents, saved views and bulk changes (\`private.enable_views\`) — see [the data toolkit](../core/data.md).
+documents, saved views and bulk changes (\`private.enable_views\`), CSV import and export
+(\`private.enable_import\`, the \`imports\` and \`exports\` functions) — see [the data toolkit](../core/data.md).
 
 \`\`\`ts
 const ${m} = supabase.schema("${m}");

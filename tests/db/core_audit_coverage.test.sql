@@ -18,6 +18,7 @@ insert into not_audited values
   ('private.email_outbox', 'the delivery queue; what caused each message is audited'),
   ('private.rate_limits', 'counters'),
   ('private.function_metrics', 'request counters the functions report'),
+  ('private.import_lines', 'an import''s staged lines; the import and the records its lines make are audited'),
   ('private.system_roles', 'templates changed by migrations; the roles they install are audited'),
   ('private.system_role_grants', 'templates changed by migrations; the grants they install are audited'),
   ('private.trusted_changes', 'transient marks that never outlive their transaction');

@@ -5,11 +5,14 @@
  *       books 15-minute slots with 12 concurrent clients; prints "ack <booking id>" after each commit
  *   tsx tests/helpers/crash-load.ts dispatch <db-url> <smtp-port>
  *       drains the email outbox once (batches of 50, 4 at a time, 1 s leases)
+ *   tsx tests/helpers/crash-load.ts import-batch <db-url> <import-id> <batch-size>
+ *       claims an import and applies one batch as its member, prints "applied", then hangs before
+ *       the commit until it is killed
  */
 import postgres from "postgres";
 import { dispatch, DispatchRequest } from "../../functions/email-dispatch/dispatch.ts";
 import type { Claims } from "../../functions/_shared/auth.ts";
-import { asCaller } from "../../functions/_shared/db.ts";
+import { asCaller, becomeCaller } from "../../functions/_shared/db.ts";
 import { EmailEnv, smtpTransport } from "../../functions/_shared/email/transport.ts";
 
 const [mode, url, ...args] = process.argv.slice(2);
@@ -54,6 +57,17 @@ if (mode === "book") {
   ).catch((error: Error) => ({ error: error.message }));
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
+} else if (mode === "import-batch") {
+  const [importId, size] = args as [string, string];
+  await sql.begin(async (tx) => {
+    const [job] = await tx<
+      { id: string; claims: Claims }[]
+    >`select id, claims from private.claim_import_work(${importId})`;
+    await becomeCaller(tx, job!.claims);
+    await tx`select private.run_import_batch(${importId}, ${Number(size)})`;
+    process.stdout.write("applied\n");
+    await new Promise(() => {}); // killed here, before the commit
+  });
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -11,6 +11,8 @@ export interface StorageServer {
   url: string;
   objects: Map<string, Uint8Array>;
   requests: { method: string; path: string; body: unknown }[];
+  /** Objects written through the upload route: where, with which media type, whether upsert was asked. */
+  uploads: { path: string; type: string; upsert: boolean }[];
   /** When true, downloads answer 200 with an empty body (a Storage hiccup a confirm must not trust). */
   emptyDownloads: boolean;
   violations: string[];
@@ -32,6 +34,7 @@ export async function startStorageServer(serviceKey: string): Promise<StorageSer
     url: "",
     objects: new Map(),
     requests: [],
+    uploads: [],
     violations: [],
     failWith: null,
     emptyDownloads: false,
@@ -42,7 +45,10 @@ export async function startStorageServer(serviceKey: string): Promise<StorageSer
     const url = new URL(req.url ?? "/", "http://storage");
     const path = decodeURIComponent(url.pathname);
     let body: unknown = null;
-    if (raw.length && req.headers["content-type"]?.startsWith("application/json")) {
+    if (
+      raw.length && req.headers["content-type"]?.startsWith("application/json") &&
+      !/^\/storage\/v1\/object\/(?!sign\/)[^/]+\/./.test(path)
+    ) {
       body = JSON.parse(raw.toString("utf8"));
     }
     state.requests.push({ method: req.method ?? "", path, body });
@@ -67,6 +73,30 @@ export async function startStorageServer(serviceKey: string): Promise<StorageSer
       if (!bytes) return reply(400, { statusCode: "404", error: "not_found", message: "Object not found" });
       if (state.emptyDownloads) return res.writeHead(200, { "content-type": "application/octet-stream" }).end();
       return res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.from(bytes));
+    }
+    if (req.method === "POST" && (match = /^\/storage\/v1\/object\/sign\/([^/]+)\/(.+)$/.exec(path))) {
+      const expiresIn = (body as { expiresIn?: unknown })?.expiresIn;
+      if (typeof expiresIn !== "number" || expiresIn < 1) {
+        state.violations.push("sign: the body must be { expiresIn: seconds }");
+      }
+      if (!state.objects.has(`${match[1]}/${match[2]}`)) {
+        return reply(400, { statusCode: "404", error: "not_found", message: "Object not found" });
+      }
+      return reply(200, {
+        signedURL: `/object/sign/${match[1]}/${encodeURI(match[2]!)}?token=signed-${
+          Buffer.from(match[2]!).toString("base64url")
+        }`,
+      });
+    }
+    if (req.method === "POST" && (match = /^\/storage\/v1\/object\/([^/]+)\/(.+)$/.exec(path))) {
+      if (!req.headers["content-type"]) state.violations.push("upload: no content-type");
+      state.objects.set(`${match[1]}/${match[2]}`, new Uint8Array(raw));
+      state.uploads.push({
+        path: `${match[1]}/${match[2]}`,
+        type: String(req.headers["content-type"]),
+        upsert: req.headers["x-upsert"] === "true",
+      });
+      return reply(200, { Key: `${match[1]}/${match[2]}`, Id: crypto.randomUUID() });
     }
     if (req.method === "DELETE" && (match = /^\/storage\/v1\/object\/([^/]+)$/.exec(path))) {
       const prefixes = (body as { prefixes?: unknown })?.prefixes;

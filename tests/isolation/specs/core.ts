@@ -182,6 +182,65 @@ export const specs: TableSpec<MatrixWorld>[] = [
     expect: expectations({ owner: "o n n n", admin: "o n n n", service_role: "a a a a" }),
   },
   {
+    table: "public.imports",
+    async rows(tx, world, actor) {
+      // Made by private.stage_import as the member who uploads; here inserted for the actor when they are one.
+      const imported = async (org: string, by: string) =>
+        (await tx`
+          insert into public.imports (org_id, created_by, kind, file_name, header)
+          values (${org}, ${by}, 'compliance.contract', 'matrix.csv', '{Reference}') returning id`)[0]!.id as string;
+      return {
+        own: await imported(world.a.id, ownerInA(world, actor) ?? world.people.owner.id),
+        other: await imported(world.b.id, world.stranger.id),
+      };
+    },
+    insert: (world) => ({
+      own: { org_id: world.a.id, kind: "compliance.contract", file_name: "x.csv", header: ["a"] },
+      other: { org_id: world.b.id, kind: "compliance.contract", file_name: "x.csv", header: ["a"] },
+    }),
+    updateColumn: "file_name",
+    // Everyone reads the imports they started (owner and admin: all of the organization's); only
+    // the imports workflows write.
+    expect: expectations({
+      owner: "o n n n",
+      admin: "o n n n",
+      executive: "o n n n",
+      manager: "o n n n",
+      member: "o n n n",
+      viewer: "o n n n",
+      service_role: "a a a a",
+    }),
+  },
+  {
+    table: "public.exports",
+    async rows(tx, world, actor) {
+      const exported = async (org: string, by: string) =>
+        (await tx`
+          insert into public.exports (org_id, created_by, kind, format, delivery)
+          values (${org}, ${by}, 'compliance.contract', 'csv', 'download') returning id`)[0]!.id as string;
+      return {
+        own: await exported(world.a.id, ownerInA(world, actor) ?? world.people.owner.id),
+        other: await exported(world.b.id, world.stranger.id),
+      };
+    },
+    insert: (world) => ({
+      own: { org_id: world.a.id, kind: "compliance.contract", format: "csv", delivery: "download" },
+      other: { org_id: world.b.id, kind: "compliance.contract", format: "csv", delivery: "download" },
+    }),
+    updateColumn: "status",
+    // Everyone reads the exports they made (owner and admin: all of the organization's); only the
+    // exports workflows write.
+    expect: expectations({
+      owner: "o n n n",
+      admin: "o n n n",
+      executive: "o n n n",
+      manager: "o n n n",
+      member: "o n n n",
+      viewer: "o n n n",
+      service_role: "a a a a",
+    }),
+  },
+  {
     table: "public.saved_views",
     async rows(tx, world) {
       const view = async (org: string, owner: string) =>
