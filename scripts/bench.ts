@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { type BenchResult, load, measure } from "../bench/core.ts";
 import { measureAudit } from "../bench/audit.ts";
 import { measureData } from "../bench/data.ts";
+import { measureTransfers } from "../bench/transfers.ts";
 import { measureOutbox } from "../bench/outbox.ts";
 import { measureScheduling } from "../bench/scheduling.ts";
 import { updateBenchDoc } from "./lib/benchdoc.ts";
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     }
     if (wanted.includes("data")) {
       const started = Date.now();
-      const results = await measureData(sql, step, db.cluster.url());
+      const results = [...await measureData(sql, step, db.cluster.url()), ...await measureTransfers(sql, step)];
       print(results);
       save("data", results, started);
     }

@@ -227,59 +227,6 @@ comment on function private.record_import_batch(uuid, jsonb) is 'Writes what bec
 revoke all on function private.record_import_batch(uuid, jsonb) from public;
 grant execute on function private.record_import_batch(uuid, jsonb) to authenticated;
 
-create or replace function private.run_import_batch(p_import_id uuid, p_size integer default 500)
-returns jsonb
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-declare
-  v_job record;
-  v_line record;
-  v_values jsonb;
-  v_row record;
-  v_failure record;
-  v_results jsonb[] := '{}';
-  v_state text;
-  v_column text;
-  v_constraint text;
-  v_message text;
-begin
-  select * into v_job from private.import_job(p_import_id);
-  if v_job.table_id is null then
-    raise exception 'Cannot run import %: it is not running as you', p_import_id using errcode = '42501';
-  elsif v_job.status = 'reverting' then
-    return private.run_revert_batch(p_import_id, p_size);
-  end if;
-  begin
-    for v_line in select * from private.import_next_lines(p_import_id, 'pending', p_size) loop
-      v_values := null;
-      begin
-        if cardinality(v_line.cells) <> cardinality(v_job.header) then
-          raise exception 'The line has % cells; the header has %', cardinality(v_line.cells), cardinality(v_job.header) using errcode = '22023';
-        end if;
-        v_values := private.import_values(v_job.header, v_job.mapping, v_line.cells);
-        select * into v_row from private.import_row(v_job.table_id, v_job.org_id, v_values, v_job.duplicate_rules, v_job.on_duplicate);
-        v_results := v_results || jsonb_build_object('line', v_line.line, 'status', v_row.outcome, 'record_id', v_row.record_id, 'record_hash', v_row.record_hash);
-      exception when others then
-        get stacked diagnostics v_state = returned_sqlstate, v_column = column_name, v_constraint = constraint_name, v_message = message_text;
-        select * into v_failure from private.import_failure(v_job.table_id, v_values, v_state, v_column, v_constraint);
-        v_results := v_results || jsonb_build_object('line', v_line.line, 'status', 'failed', 'field', v_failure.field, 'reason', v_failure.reason, 'message', v_message);
-      end;
-    end loop;
-    if v_job.status = 'validating' then
-      raise exception 'dry run' using errcode = 'GWDRY';
-    end if;
-  exception when sqlstate 'GWDRY' then
-    null; -- a dry run: every row it wrote is rolled back, what became of each line is kept
-  end;
-  return private.record_import_batch(p_import_id, to_jsonb(v_results));
-end
-$$;
-comment on function private.run_import_batch(uuid, integer) is 'Applies the next batch of an import''s lines as the member it acts as, a savepoint a line (a dry run rolls them all back and keeps only what would have happened), and records the outcome with the progress.';
-revoke all on function private.run_import_batch(uuid, integer) from public;
-grant execute on function private.run_import_batch(uuid, integer) to authenticated;
-
 create or replace function private.run_revert_batch(p_import_id uuid, p_size integer default 500)
 returns jsonb
 language plpgsql
