@@ -12,7 +12,7 @@ export const CORS_HEADERS: Record<string, string> = {
   "access-control-allow-headers": "authorization, x-client-info, apikey, content-type, x-request-id, idempotency-key",
   "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
   "access-control-expose-headers":
-    "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy",
+    "x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, ratelimit-reset, ratelimit-policy, content-disposition, x-export-id",
   "access-control-max-age": "86400",
 };
 

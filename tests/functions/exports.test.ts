@@ -100,6 +100,8 @@ describe("downloads", () => {
     expect(response.headers.get("content-type")).toContain("text/csv");
     expect(response.headers.get("content-disposition")).toMatch(/attachment; filename="compliance-contract-.*\.csv"/);
     const id = response.headers.get("x-export-id")!;
+    // A browser may read the file's name and its record's id.
+    expect(response.headers.get("access-control-expose-headers")).toContain("content-disposition, x-export-id");
     const lines = (await response.text()).trim().split("\n");
     expect(lines[0]).toBe("reference,title,value");
     expect(lines.length).toBe(1 + 1200 + 1 + 1); // the 1,200, the formula one and the member's own
