@@ -136,3 +136,9 @@ export function streamOf(chunks: AsyncGenerator<Uint8Array>): ReadableStream<Uin
     },
   }, { highWaterMark: 0 });
 }
+
+/** A timestamp column as JSON carries it: ISO 8601 (postgres.js gives a Date), or null. */
+export function isoOrNull(value: unknown): string | null {
+  if (value instanceof Date) return value.toISOString();
+  return value === null || value === undefined ? null : String(value);
+}

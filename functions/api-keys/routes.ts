@@ -8,7 +8,7 @@ import { asRequestCaller, type Ctx, defineRoute, FunctionApp } from "../_shared/
 import { newApiKey, rotatedSecret } from "../_shared/api-keys.ts";
 import type { Tx } from "../_shared/db.ts";
 import { notFound } from "../_shared/errors.ts";
-import { json } from "../_shared/http.ts";
+import { isoOrNull, json } from "../_shared/http.ts";
 import type { Runtime } from "../_shared/runtime.ts";
 import {
   ApiKey,
@@ -38,16 +38,15 @@ const COLUMNS = `k.id, k.org_id, k.name, k.environment, k.prefix, k.user_id, k.r
             from public.role_permissions rp where rp.role_id = k.role_id), '[]') as permissions`;
 
 function present(row: Record<string, unknown>): ApiKey {
-  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
   return ApiKey.parse({
     ...row,
     use_count: Number(row.use_count),
-    expires_at: iso(row.expires_at),
-    last_used_at: iso(row.last_used_at),
-    rotated_at: iso(row.rotated_at),
-    previous_secret_expires_at: iso(row.previous_secret_expires_at),
-    revoked_at: iso(row.revoked_at),
-    created_at: iso(row.created_at),
+    expires_at: isoOrNull(row.expires_at),
+    last_used_at: isoOrNull(row.last_used_at),
+    rotated_at: isoOrNull(row.rotated_at),
+    previous_secret_expires_at: isoOrNull(row.previous_secret_expires_at),
+    revoked_at: isoOrNull(row.revoked_at),
+    created_at: isoOrNull(row.created_at),
   });
 }
 

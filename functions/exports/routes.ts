@@ -10,7 +10,7 @@ import { asRequestCaller, type Ctx, defineRoute, FunctionApp, serviceOrSecret } 
 import type { Claims } from "../_shared/auth.ts";
 import { asCaller, becomeCaller, type Sql, type Tx } from "../_shared/db.ts";
 import { notFound } from "../_shared/errors.ts";
-import { json, streamOf } from "../_shared/http.ts";
+import { isoOrNull, json, streamOf } from "../_shared/http.ts";
 import type { Logger } from "../_shared/log.ts";
 import type { Runtime } from "../_shared/runtime.ts";
 import type { StorageClient } from "../_shared/storage.ts";
@@ -48,14 +48,13 @@ const COLUMNS =
 async function readExport(tx: Tx, id: string): Promise<Export & { storage_path: string | null }> {
   const [row] = await tx`select ${tx.unsafe(COLUMNS)} from public.exports e where e.id = ${id}`;
   if (!row) throw notFound(`Cannot find export ${id} in your organizations`);
-  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
   return {
     ...Export.parse({
       ...row,
       row_count: Number(row.row_count),
       byte_size: Number(row.byte_size),
-      created_at: iso(row.created_at),
-      finished_at: iso(row.finished_at),
+      created_at: isoOrNull(row.created_at),
+      finished_at: isoOrNull(row.finished_at),
     }),
     storage_path: row.storage_path as string | null,
   };
@@ -125,15 +124,15 @@ async function createExport(c: C, { body }: { body: ExportRequest }) {
   const opened = await asRequestCaller(c, async (tx) => {
     const spec = await specOf(tx, body);
     // Checks the filter and columns as the caller (a clear 422) before anything is recorded.
-    const [counted] = await tx`select public.count_records(${spec.kind}, ${
-      tx.json(scopedFilter(spec, 1) as never)
-    }) as count`;
-    await tx`select 1 from public.query_records(${spec.kind}, ${
-      tx.json(scopedFilter(spec, 1) as never)
-    }, null, ${spec.columns}::text[])`;
-    const delivery = body.delivery === "auto"
-      ? (Number(counted?.count) > STREAM_LIMIT ? "storage" : "download")
-      : body.delivery;
+    const probe = tx.json(scopedFilter(spec, 1) as never);
+    await tx`select 1 from public.query_records(${spec.kind}, ${probe}, null, ${spec.columns}::text[])`;
+    let delivery: "download" | "storage";
+    if (body.delivery === "auto") {
+      const [counted] = await tx`select public.count_records(${spec.kind}, ${probe}) as count`;
+      delivery = Number(counted?.count) > STREAM_LIMIT ? "storage" : "download";
+    } else {
+      delivery = body.delivery;
+    }
     const [row] = await tx`
       select id from private.open_export(${body.org_id}, ${spec.kind}, ${body.format}::public.export_format,
         ${tx.json(spec.filter as never)}, ${spec.columns ?? []}::text[], ${body.view_id ?? null}::uuid, ${delivery})`;

@@ -13,7 +13,7 @@ import type { Claims } from "../_shared/auth.ts";
 import { csvLines, decodeFile, parseCsv } from "../_shared/csv.ts";
 import { becomeCaller, type Sql, type Tx } from "../_shared/db.ts";
 import { HttpError, notFound, unprocessable } from "../_shared/errors.ts";
-import { json, readBytes, streamOf } from "../_shared/http.ts";
+import { isoOrNull, json, readBytes, streamOf } from "../_shared/http.ts";
 import type { Logger } from "../_shared/log.ts";
 import type { Runtime } from "../_shared/runtime.ts";
 import type { StorageClient } from "../_shared/storage.ts";
@@ -52,13 +52,12 @@ const COLUMNS =
   i.failed_rows, i.reverted_rows, i.kept_rows, i.started_at, i.finished_at, i.reverted_at, i.created_at`;
 
 function present(row: Record<string, unknown>): Import {
-  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v));
   return Import.parse({
     ...row,
-    started_at: iso(row.started_at),
-    finished_at: iso(row.finished_at),
-    reverted_at: iso(row.reverted_at),
-    created_at: iso(row.created_at),
+    started_at: isoOrNull(row.started_at),
+    finished_at: isoOrNull(row.finished_at),
+    reverted_at: isoOrNull(row.reverted_at),
+    created_at: isoOrNull(row.created_at),
   });
 }
 
@@ -281,13 +280,13 @@ async function failures(tx: Tx, id: string, after = 0, limit = 100) {
   return rows.map((r) => LineReport.parse(r));
 }
 
+/** The import and its first failed lines, as the caller sees them. */
+async function report(tx: Tx, id: string) {
+  return { import: await readImport(tx, id), failures: await failures(tx, id) };
+}
+
 async function getImport(c: C, { params }: Id) {
-  return json(
-    await asRequestCaller(
-      c,
-      async (tx) => ({ import: await readImport(tx, params.id), failures: await failures(tx, params.id) }),
-    ),
-  );
+  return json(await asRequestCaller(c, (tx) => report(tx, params.id)));
 }
 
 async function importErrors(c: C, { params }: Id) {
@@ -324,10 +323,7 @@ async function runAndAnswer(c: C, id: string) {
     requestId: c.var.requestId,
     log: c.var.log,
   });
-  const answer = await asRequestCaller(
-    c,
-    async (tx) => ({ import: await readImport(tx, id), failures: await failures(tx, id) }),
-  );
+  const answer = await asRequestCaller(c, (tx) => report(tx, id));
   const working = ["validating", "running", "reverting"].includes(answer.import.status);
   return json(answer, { status: working ? 202 : 200 });
 }

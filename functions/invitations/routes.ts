@@ -8,7 +8,7 @@ import { asRequestCaller, type Ctx, defineRoute, FunctionApp } from "../_shared/
 import { serviceClaims } from "../_shared/auth.ts";
 import { randomToken } from "../_shared/crypto.ts";
 import { forbidden, unprocessable } from "../_shared/errors.ts";
-import { json } from "../_shared/http.ts";
+import { isoOrNull, json } from "../_shared/http.ts";
 import type { Runtime } from "../_shared/runtime.ts";
 import {
   Invitation,
@@ -28,13 +28,12 @@ const COLUMNS =
   "id, org_id, email, role_id, department_id, status, expires_at, invited_by, resent_count, last_sent_at, responded_at, created_at";
 
 function present(row: Record<string, unknown>): Invitation {
-  const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null ? null : String(v));
   return Invitation.parse({
     ...row,
-    expires_at: iso(row.expires_at),
-    last_sent_at: iso(row.last_sent_at),
-    responded_at: iso(row.responded_at),
-    created_at: iso(row.created_at),
+    expires_at: isoOrNull(row.expires_at),
+    last_sent_at: isoOrNull(row.last_sent_at),
+    responded_at: isoOrNull(row.responded_at),
+    created_at: isoOrNull(row.created_at),
   });
 }
 
