@@ -331,8 +331,18 @@ describe("bad input answers a clear 4xx and changes nothing", () => {
   });
 });
 
+/**
+ * Limits count in fixed windows aligned to the clock: a burst that straddles a window's edge starts
+ * over in the next one. Start bursts well inside a window.
+ */
+async function insideWindow(seconds: number, margin = 10): Promise<void> {
+  const left = seconds - ((Date.now() / 1000) % seconds);
+  if (left < margin) await new Promise((resolve) => setTimeout(resolve, (left + 1) * 1000));
+}
+
 describe("request limits", () => {
   it("cut a burst with 429, Retry-After and RateLimit-*, per tenant", async () => {
+    await insideWindow(60);
     await sql`insert into private.request_limits (subject, route, org_id, max_hits, per)
       values ('org', 'api-keys POST /', ${org}, 2, interval '1 minute')
       on conflict (subject, route, org_id) do update set max_hits = 2`;
@@ -367,6 +377,7 @@ describe("request limits", () => {
         method: "POST",
         headers: { authorization: `Bearer ${anonKey}`, "x-api-key": key },
       });
+    await insideWindow(60);
     expect((await post(slow.key)).status).toBe(404);
     const cut = await post(slow.key);
     expect(cut.status).toBe(429);
