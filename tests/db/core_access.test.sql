@@ -1,7 +1,8 @@
 -- private.access (the materialized effective permissions) always equals its definition:
--- active members × their role's grants, plus one membership row each, with the MFA flag.
+-- active members × their role's grants, plus one membership row each, with the MFA flag; and
+-- private.access_sets (what generated policies read) always equals private.access aggregated.
 begin;
-select plan(12);
+select plan(15);
 
 create function pg_temp.drift() returns bigint language sql as $$
   with expected as (
@@ -17,38 +18,56 @@ create function pg_temp.drift() returns bigint language sql as $$
   select count(*) from ((select * from expected except select * from actual) union all (select * from actual except select * from expected)) d
 $$;
 
+create function pg_temp.set_drift() returns bigint language sql as $$
+  with expected as (
+    select a.user_id, a.permission, array_agg(a.org_id order by a.org_id) as org_ids,
+      coalesce(array_agg(a.org_id order by a.org_id) filter (where a.scope <> 'org'), '{}') as partial_org_ids,
+      coalesce(array_agg(a.org_id order by a.org_id) filter (where a.permission = 'membership' and a.requires_mfa), '{}') as mfa_org_ids
+    from private.access a group by a.user_id, a.permission
+  ), actual as (
+    select s.user_id, s.permission, s.org_ids, s.partial_org_ids, s.mfa_org_ids from private.access_sets s where s.org_ids <> '{}'
+  )
+  select count(*) from ((select * from expected except select * from actual) union all (select * from actual except select * from expected)) d
+$$;
+
 select tests.create_user(e) from unnest(array['o@ac.test', 'a@ac.test', 'm@ac.test']) e;
 create temp table ids as select tests.create_org('access-a', tests.user_id('o@ac.test')) as a;
 select tests.add_member((select a from ids), tests.user_id('a@ac.test'), 'admin');
 select tests.add_member((select a from ids), tests.user_id('m@ac.test'), 'member');
-select is(pg_temp.drift(), 0::bigint, 'after creating an organization and adding members');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after creating an organization and adding members');
 
 update public.members set role_id = tests.role_id((select a from ids), 'viewer') where user_id = tests.user_id('m@ac.test');
-select is(pg_temp.drift(), 0::bigint, 'after a role change');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after a role change');
 update public.members set status = 'suspended', suspended_at = now() where user_id = tests.user_id('m@ac.test');
-select is(pg_temp.drift(), 0::bigint, 'after a suspension');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after a suspension');
 select is((select count(*)::int from private.access where user_id = tests.user_id('m@ac.test')), 0, 'a suspended member has no access rows');
 update public.members set status = 'active', suspended_at = null where user_id = tests.user_id('m@ac.test');
-select is(pg_temp.drift(), 0::bigint, 'after a reactivation');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after a reactivation');
 
 insert into public.roles (org_id, key, name, rank) values ((select a from ids), 'auditor', 'Auditor', 30);
 update public.members set role_id = tests.role_id((select a from ids), 'auditor') where user_id = tests.user_id('m@ac.test');
 insert into public.role_permissions (role_id, permission, scope)
   values (tests.role_id((select a from ids), 'auditor'), 'core.audit.read', 'department'), (tests.role_id((select a from ids), 'auditor'), 'core.members.read', 'org');
-select is(pg_temp.drift(), 0::bigint, 'after granting permissions to a role in use');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after granting permissions to a role in use');
 update public.role_permissions set scope = 'org' where role_id = tests.role_id((select a from ids), 'auditor') and permission = 'core.audit.read';
-select is(pg_temp.drift(), 0::bigint, 'after rescoping a grant');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after rescoping a grant');
 delete from public.role_permissions where role_id = tests.role_id((select a from ids), 'auditor') and permission = 'core.members.read';
-select is(pg_temp.drift(), 0::bigint, 'after withdrawing a grant');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after withdrawing a grant');
 update public.organizations set require_mfa = true where id = (select a from ids);
-select is(pg_temp.drift(), 0::bigint, 'after the organization starts requiring MFA');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after the organization starts requiring MFA');
 insert into private.system_role_grants values ('viewer', 'core.audit.read', 'own');
 select private.install_system_roles(id) from public.organizations;
-select is(pg_temp.drift(), 0::bigint, 'after a module changes the system role templates for every organization');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after a module changes the system role templates for every organization');
 delete from public.members where user_id = tests.user_id('a@ac.test');
-select is(pg_temp.drift(), 0::bigint, 'after removing a member');
+select is(pg_temp.drift() + pg_temp.set_drift(), 0::bigint, 'after removing a member');
 delete from public.organizations where id = (select a from ids);
 select is((select count(*)::int from private.access where org_id = (select a from ids)), 0, 'deleting the organization leaves no access rows');
+select is(pg_temp.set_drift(), 0::bigint, 'and no stored set names it');
+select is((select org_ids from private.access_sets where user_id = tests.user_id('m@ac.test') and permission = 'membership'), '{}'::uuid[],
+  'a user left without organizations keeps an empty set');
+create temp table gone as select tests.user_id('m@ac.test') as id;
+delete from auth.users where id = (select id from gone);
+select is((select count(*)::int from private.access_sets where user_id = (select id from gone)), 0, 'a deleted user''s sets go with them');
 
 select * from finish();
 rollback;

@@ -15,6 +15,7 @@ insert into not_audited values
   ('private.booking_reminders', 'which reminders went out; the notifications are audited'),
   ('compliance.currencies', 'ISO 4217 reference data, loaded by migrations'),
   ('private.access', 'derived from members and role grants, which are audited'),
+  ('private.access_sets', 'derived from private.access (members and role grants, which are audited)'),
   ('private.email_outbox', 'the delivery queue; what caused each message is audited'),
   ('private.rate_limits', 'counters'),
   ('private.function_metrics', 'request counters the functions report'),

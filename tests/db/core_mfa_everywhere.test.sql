@@ -22,7 +22,7 @@ select is(
   (select array_agg(t.tbl::text || ' ' || cmd order by 1) from org_tables t cross join unnest(array['r', 'a', 'w', 'd']) cmd
    where not exists (select 1 from pg_policy p where p.polrelid = t.tbl and not p.polpermissive and p.polcmd = cmd
                      and p.polname like 'Organizations requiring MFA demand aal2 to %'
-                     and pg_get_expr(coalesce(p.polqual, p.polwithcheck), p.polrelid) like '%mfa_blocked_org_ids()%')),
+                     and pg_get_expr(coalesce(p.polqual, p.polwithcheck), p.polrelid) like '%unnest(s.blocked_org_ids)%FROM private.my_access_sets s%''membership''%')),
   null,
   'every organization table has a restrictive MFA policy for select, insert, update and delete');
 

@@ -1,8 +1,9 @@
 -- The generator's policy forms: reads put the caller's organizations in an index condition (so
--- "all my organizations" reads only their rows), writes probe the one row's organization, and the
--- helpers answer from indexes whose size does not depend on a user's memberships.
+-- "all my organizations" reads only their rows) from one stored row per user and permission
+-- (private.access_sets, whatever their number of organizations), writes probe the one row's
+-- organization, and no permission helper is called unless a department tree must be walked.
 begin;
-select plan(12);
+select plan(15);
 
 insert into public.permissions (key, module, description) values
   ('probe.forms.read', 'probe', 'Read probe rows'), ('probe.forms.write', 'probe', 'Write probe rows');
@@ -41,14 +42,18 @@ insert into public.forms_probe (org_id, department_id) select b, null from ids;
 
 select matches(
   (select qual from pg_policies where tablename = 'forms_probe' and cmd = 'SELECT' and permissive = 'PERMISSIVE'),
-  'org_id = ANY \(ARRAY\( SELECT private\.org_ids_with',
-  'reads: the caller''s organizations are an array, an index condition'
+  '^\(\(org_id = ANY \(\( SELECT s\.org_ids\s+FROM private\.my_access_sets s',
+  'reads: the caller''s organizations are one stored array, an index condition'
 );
 select matches(
   (select with_check from pg_policies where tablename = 'forms_probe' and cmd = 'INSERT' and permissive = 'PERMISSIVE'),
-  '^private\.reaches\(org_id',
+  '^\(EXISTS \( SELECT 1\s+FROM private\.my_access a\s+WHERE \(\(a\.org_id = forms_probe\.org_id\)',
   'writes: one probe of the row''s organization'
 );
+select is(
+  (select count(*)::int from pg_policies where tablename = 'forms_probe'
+   and coalesce(qual, '') || coalesce(with_check, '') ~ 'private\.(org_ids_with|has_permission|holds_only_org_scope|mfa_blocked_org_ids)'),
+  0, 'no policy of the table calls a permission helper per statement');
 
 create function pg_temp.plan_of(p_sql text) returns text language plpgsql as $fn$
 declare
@@ -68,10 +73,16 @@ select matches(pg_temp.plan_of('select id from public.forms_probe order by creat
   'Index Cond: \(org_id = ANY',
   '"all my organizations, newest 50" is an index scan on the organization, not a filter over the table');
 select is((select count(*) from public.forms_probe)::int, 2, 'a lead of both organizations reads both rows');
-select ok(private.holds_only_org_scope('probe.forms.read'), 'a lead holds the permission at org scope only');
+select is((select cardinality(org_ids) from private.my_access_sets where permission = 'probe.forms.read'), 2,
+  'their stored set holds both organizations');
+select is((select partial_org_ids from private.my_access_sets where permission = 'probe.forms.read'), '{}'::uuid[],
+  'and none below org scope');
 
 select tests.act_as('sales@f.test');
-select ok(not private.holds_only_org_scope('probe.forms.read'), 'a department-scoped reader does not');
+select is((select partial_org_ids from private.my_access_sets where permission = 'probe.forms.read'), array[(select a from ids)],
+  'a department-scoped reader''s organization is marked as partial');
+select is((select count(*)::int from private.my_access_sets where permission = 'probe.forms.read'), 1,
+  'and the view shows only their own set');
 select is((select count(*) from public.forms_probe)::int, 1, 'and reads the rows of their department');
 select lives_ok($$ insert into public.forms_probe (org_id, department_id) select a, field from ids $$,
   'writes in a department below theirs');
