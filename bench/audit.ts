@@ -81,8 +81,8 @@ export async function measureAudit(sql: Sql, log: (line: string) => void, url: s
   const inserts: Record<Kind, number[]> = { off: [], ours: [], full: [] };
   const updates: Record<Kind, number[]> = { off: [], ours: [], full: [] };
   try {
-    const rounds = 12;
-    const per = 150;
+    const rounds = 20;
+    const per = 400;
     log(`Audit: ${rounds} interleaved rounds of ${per} single-row inserts and updates per table`);
     for (let round = 0; round < rounds + 1; round++) {
       const order = TABLES.map((_, k) => TABLES[(round + k) % TABLES.length]!);

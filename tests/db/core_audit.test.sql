@@ -1,6 +1,6 @@
 -- The audit trail: what it records, what it never records, who reads it, and that nobody changes it.
 begin;
-select plan(25);
+select plan(27);
 
 select tests.create_user(e) from unnest(array['own@au.test', 'adm@au.test', 'exe@au.test', 'mem@au.test', 'x@other.test']) e;
 create temp table ids as select tests.create_org('audit-a', tests.user_id('own@au.test')) as a, tests.create_org('audit-b', tests.user_id('x@other.test')) as b;
@@ -76,6 +76,17 @@ select throws_ok($$ update audit.log set actor_role = 'x' $$, '42501', null, 'no
 select tests.act_as_postgres();
 select throws_ok($$ update audit.log set actor_role = 'x' $$, '42501', 'Cannot update the audit log: it is append-only', 'even the owner cannot change entries');
 select throws_ok($$ truncate audit.log $$, '42501', 'Cannot truncate the audit log: it is append-only', 'nor truncate the log');
+-- What audit.capture writes (the log's only writer) keeps the log's shape: one of four operations,
+-- and the record id and row images each operation fills. (Checked here rather than by CHECK
+-- constraints, which PostgreSQL would re-plan for every audited row; see 20261123140200.)
+select is((select count(*)::int from audit.log where operation not in ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')), 0,
+  'every entry records one of the four operations');
+select is((select count(*)::int from audit.log where not case operation
+    when 'INSERT' then old_record is null and new_record is not null and record_id is not null
+    when 'UPDATE' then old_record is not null and new_record is not null and record_id is not null
+    when 'DELETE' then old_record is not null and new_record is null and record_id is not null
+    else old_record is null and new_record is null and record_id is null
+  end), 0, 'and the record id and row images its operation fills, no more');
 
 -- Retention
 update public.organizations set audit_retention_days = 30 where id = (select a from ids);
