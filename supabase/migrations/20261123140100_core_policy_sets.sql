@@ -23,11 +23,13 @@ $$;
 comment on function private.set_of(text, text) is 'Policy text: one array column of the current user''s private.access_sets row for the permission, run once per statement. org_ids as a scalar sub-select (an index condition takes it whole); the short arrays checked row by row (partial_org_ids, blocked_org_ids) rebuilt by array(...): a scalar sub-select''s small array would come back in the short on-disk form, unpacked again for every row.';
 revoke all on function private.set_of(text, text) from public;
 
+drop function private.scope_predicate(text, text, text, text);
 create or replace function private.scope_predicate(
   p_permission text,
   p_org_column text default 'org_id',
   p_department_column text default null,
-  p_owner_column text default null
+  p_owner_column text default null,
+  p_also_own text default null
 )
 returns text
 language plpgsql
@@ -40,7 +42,7 @@ declare
 begin
   if p_permission = 'membership' then
     return v_orgs;  -- a membership is held at org scope, always
-  elsif p_department_column is null and p_owner_column is null then
+  elsif p_department_column is null and p_owner_column is null and p_also_own is null then
     return format('%s and %s', v_orgs, v_full);
   end if;
   if p_department_column is not null then
@@ -49,11 +51,14 @@ begin
   if p_owner_column is not null then
     v_full := v_full || format(' or %I = (select auth.uid())', p_owner_column);
   end if;
+  if p_also_own is not null then
+    v_full := v_full || ' or ' || p_also_own;
+  end if;
   return format('%s and (%s)', v_orgs, v_full);
 end
 $$;
-comment on function private.scope_predicate(text, text, text, text) is 'The read policy expression for "members holding the permission reach the row": the organizations where the caller holds it at any scope, as an index condition (one stored array, private.my_access_sets), then the scope as a filter — rows of organizations held at org scope pass at once; in the others the department column (their department or below) or the owner column decides. A table without department and owner columns is read at org scope only.';
-revoke all on function private.scope_predicate(text, text, text, text) from public;
+comment on function private.scope_predicate(text, text, text, text, text) is 'The read policy expression for "members holding the permission reach the row": the organizations where the caller holds it at any scope, as an index condition (one stored array, private.my_access_sets), then the scope as a filter — rows of organizations held at org scope pass at once; in the others the department column (their department or below), the owner column or p_also_own (another test that makes the row theirs, such as an assignment) decides. A table without any of them is read at org scope only.';
+revoke all on function private.scope_predicate(text, text, text, text, text) from public;
 
 drop function private.write_predicate(text, text, text, text);
 create or replace function private.write_predicate(

@@ -1,6 +1,6 @@
 -- Contracts: the state machine, the approval rules, visibility by scope, deadlines, bad input.
 begin;
-select plan(30);
+select plan(31);
 
 select tests.create_user(e) from unnest(array['own@co.test', 'law@co.test', 'exe@co.test', 'man@co.test', 'mem@co.test', 'pal@co.test', 'vie@co.test', 'x@other.test']) e;
 create temp table ids as select tests.create_org('comp-a', tests.user_id('own@co.test')) as a, tests.create_org('comp-b', tests.user_id('x@other.test')) as b;
@@ -95,6 +95,12 @@ select is((select array_agg(kind || ':' || days order by kind, days) from compli
 select tests.freeze_time(current_date + 366 + 1);
 select private.compliance_run_deadlines();
 select is((select status::text from compliance.contracts where reference = 'NDA-001'), 'expired', 'past its end date the contract expires');
+
+select matches(
+  (select pg_get_expr(polqual, polrelid) from pg_policy where polrelid = 'compliance.contracts'::regclass
+   and polname = 'Holders of compliance.contracts.read read contracts in scope'),
+  '^\(\(org_id = ANY \(\( SELECT s\.org_ids\s+FROM private\.my_access_sets s\s+WHERE \(s\.permission = ''compliance\.contracts\.read''',
+  'contracts are read in the generator''s form: the caller''s organizations as an index condition, then the scope');
 
 select * from finish();
 rollback;
