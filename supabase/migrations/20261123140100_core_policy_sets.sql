@@ -210,3 +210,8 @@ begin
   end loop;
 end
 $$;
+
+-- private.holds_only_org_scope served only the earlier read form (no policy or function calls it
+-- now), and its partial index was written on every change to private.access for it alone.
+drop function private.holds_only_org_scope(text);
+drop index private.access_partial_scope_idx;

@@ -52,7 +52,7 @@ select matches(
 );
 select is(
   (select count(*)::int from pg_policies where tablename = 'forms_probe'
-   and coalesce(qual, '') || coalesce(with_check, '') ~ 'private\.(org_ids_with|has_permission|holds_only_org_scope|mfa_blocked_org_ids)'),
+   and coalesce(qual, '') || coalesce(with_check, '') ~ 'private\.(org_ids_with|has_permission|mfa_blocked_org_ids)'),
   0, 'no policy of the table calls a permission helper per statement');
 
 create function pg_temp.plan_of(p_sql text) returns text language plpgsql as $fn$
