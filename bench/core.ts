@@ -8,7 +8,8 @@
  *   ours   — a member, through Groundwork's policies
  *   floor  — the service role with the filter written out (what no policy can beat)
  *   peer   — a member, through the per-row function
- * Rounds interleave the variants of both users (the order rotates every round); medians and spread are reported.
+ * Rounds interleave the variants of both users in a new random order each round; medians and spread are reported.
+ * For one org and count, a least policy (one array of organizations, nothing else) is timed as a reference.
  * Users: one in 10 organizations, one in 500. See docs/benchmarks.md for the targets.
  */
 import postgres from "postgres";
@@ -64,6 +65,16 @@ export async function load(sql: Sql, log: (line: string) => void): Promise<void>
     create policy "Members read" on bench.items_peer for select to authenticated using (bench.has_role_on_account(org_id));
     create policy "Members add" on bench.items_peer for insert to authenticated with check (bench.has_role_on_account(org_id));
     grant select, insert on bench.items_peer to authenticated, service_role;
+    -- The least any read policy with an index condition can cost, as a reference: one array of the
+    -- caller's organizations from the same stored set, no department or owner scope, no MFA policy.
+    -- A role of its own, so none of the authenticated policies apply to it.
+    create role bench_least nologin;
+    grant bench_least to current_user;
+    grant usage on schema bench, private to bench_least;
+    grant select on private.my_access_sets to bench_least;
+    grant select on bench.items to bench_least;
+    create policy "Least: the caller's organizations" on bench.items for select to bench_least
+      using (org_id = any ((select s.org_ids from private.my_access_sets s where s.permission = 'bench.items.read')::uuid[]));
   `);
   await sql.unsafe(`
     insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
@@ -143,6 +154,8 @@ export interface Variant {
   sql: Sql;
   /** null: the service role. */
   user: string | null;
+  /** The database role the request switches to (authenticated unless named; service_role without a user). */
+  role?: string;
   statement: Statement;
 }
 
@@ -162,7 +175,7 @@ async function request(variant: Variant): Promise<[number, number]> {
   const started = process.hrtime.bigint();
   await variant.sql.begin(async (tx) => {
     await tx`select set_config('role', ${
-      variant.user ? "authenticated" : "service_role"
+      variant.role ?? (variant.user ? "authenticated" : "service_role")
     }, true), set_config('request.jwt.claims', ${claims}, true)`;
     const start = process.hrtime.bigint();
     await variant.statement(tx);
@@ -173,15 +186,40 @@ async function request(variant: Variant): Promise<[number, number]> {
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 
-/** Interleaved rounds over the variants (the order rotates each round), after a warm-up. */
+/** A small seeded generator (mulberry32), so a run's order can be repeated. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The variants in a fresh random order (Fisher–Yates). */
+export function shuffled<T>(items: T[], next: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/**
+ * Interleaved rounds over the variants, after a warm-up. Each round runs them in a new random order:
+ * a rotation keeps every variant behind the same neighbour (ours always after the peer, the floor
+ * always after ours), and a variant that follows one reading the same pages finds them in the CPU's
+ * caches — the floor ran warm on our pages, ours cold after the peer's.
+ */
 export async function rounds(variants: Variant[], count: number, warmUp = 20): Promise<Map<string, Timing>> {
   const samples = new Map(variants.map((v) => [v.name, [] as [number, number][]]));
-  for (let i = 0; i < warmUp; i++) for (const v of variants) await request(v);
+  const next = random(0x5eed + count);
+  for (let i = 0; i < warmUp; i++) for (const v of shuffled(variants, next)) await request(v);
   for (let round = 0; round < count; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const v = variants[(round + k) % variants.length]!;
-      samples.get(v.name)!.push(await request(v));
-    }
+    for (const v of shuffled(variants, next)) samples.get(v.name)!.push(await request(v));
   }
   const out = new Map<string, Timing>();
   for (const [name, values] of samples) {
@@ -220,11 +258,14 @@ export async function measure(sql: Sql, log: (line: string) => void, url: string
     ours: (u: (typeof users)[number]) => Statement;
     floor: (u: (typeof users)[number]) => Statement;
     peer: (u: (typeof users)[number]) => Statement;
+    /** Also time the least policy (a reference, reported). */
+    least?: boolean;
   }[] = [
     {
       key: "one-org",
       title: "one org, newest 50",
       target: 1.3,
+      least: true,
       ours: () => (tx) =>
         tx`select ${tx.unsafe(columns)} from bench.items where org_id = ${ctx.org1} order by created_at desc limit 50`,
       floor: () => (tx) =>
@@ -249,6 +290,7 @@ export async function measure(sql: Sql, log: (line: string) => void, url: string
       key: "count",
       title: "count of one org",
       target: 1.5,
+      least: true,
       ours: () => (tx) => tx`select count(*) from bench.items where org_id = ${ctx.org1}`,
       floor: () => (tx) => tx`select count(*) from bench.items where org_id = ${ctx.org1}`,
       peer: () => (tx) => tx`select count(*) from bench.items_peer where org_id = ${ctx.org1}`,
@@ -277,6 +319,9 @@ export async function measure(sql: Sql, log: (line: string) => void, url: string
           { name: `${u.label}:ours`, sql: connection(), user: u.id, statement: q.ours(u) },
           { name: `${u.label}:floor`, sql: connection(), user: null, statement: q.floor(u) },
           { name: `${u.label}:peer`, sql: connection(), user: u.id, statement: q.peer(u) },
+          ...(q.least
+            ? [{ name: `${u.label}:least`, sql: connection(), user: u.id, role: "bench_least", statement: q.ours(u) }]
+            : []),
         ]),
         slow ? 9 : 1000,
         slow ? 2 : 50,
@@ -306,6 +351,18 @@ export async function measure(sql: Sql, log: (line: string) => void, url: string
           ok: isInsert ? vsPeer <= 1 : true,
           detail: `peer ${fmt(peer)}; peer ÷ floor ${(peer.median / floor.median).toFixed(2)}`,
         });
+        const least = t.get(`${u.label}:least`);
+        if (least) {
+          results.push({
+            name: `${q.title} (${u.label}): least policy ÷ floor (reference)`,
+            value: least.median / floor.median,
+            target: "(reported)",
+            ok: true,
+            detail: `one array of the caller's organizations, no scopes, no MFA policy: ${fmt(least)}; ours ÷ least ${
+              (ours.median / least.median).toFixed(2)
+            }`,
+          });
+        }
       }
     }
     // A user in 500 organizations against one in 10, each over its own floor: "all my orgs" reads 50
