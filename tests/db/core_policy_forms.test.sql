@@ -3,7 +3,7 @@
 -- (private.access_sets, whatever their number of organizations), writes probe the one row's
 -- organization, and no permission helper is called unless a department tree must be walked.
 begin;
-select plan(15);
+select plan(20);
 
 insert into public.permissions (key, module, description) values
   ('probe.forms.read', 'probe', 'Read probe rows'), ('probe.forms.write', 'probe', 'Write probe rows');
@@ -95,6 +95,29 @@ select lives_ok($$ insert into public.forms_probe (org_id, owner_id) select a, t
 select is((select count(*) from public.forms_probe)::int, 1, 'and reads only that row');
 select throws_ok($$ insert into public.forms_probe (org_id) select b from ids $$, '42501', null,
   'nobody writes into an organization they do not belong to');
+
+-- The hand-written policies whose organization test stands alone take the same forms (20261123150000).
+reset role;
+select is(
+  (select string_agg(schemaname || '.' || tablename || ': ' || policyname, '; ' order by 1)
+   from pg_policies
+   where permissive = 'PERMISSIVE'
+     and ((schemaname, tablename) in (('public', 'bookings'), ('public', 'organizations'), ('compliance', 'settings'))
+          or (schemaname, tablename, cmd) in (('audit', 'log', 'SELECT'), ('public', 'members', 'UPDATE'), ('public', 'members', 'DELETE'),
+                                              ('compliance', 'certifications', 'INSERT'), ('compliance', 'certifications', 'UPDATE'),
+                                              ('compliance', 'certifications', 'DELETE')))
+     and coalesce(qual, '') || coalesce(with_check, '') ~ 'private\.(org_ids_with|member_org_ids|has_permission)'),
+  null, 'bookings, organizations, compliance settings, the audit trail''s reads and the organization-scoped writes call no set helper');
+select tests.act_as('boss@f.test');
+set local enable_seqscan = off;
+select matches(pg_temp.plan_of('select id from public.bookings'), 'Index Cond: \(org_id = ANY',
+  'every booking of my organizations is an index scan on the organization');
+select matches(pg_temp.plan_of('select id from audit.log'), 'Index Cond: \(org_id = ANY',
+  'so is the audit trail of my organizations');
+select matches(pg_temp.plan_of('select name from public.organizations'), 'Index Cond: \(id = ANY',
+  'and my organizations');
+select is((select count(*)::int from public.organizations where slug like 'forms-%'), 2,
+  'whose owner reads both');
 
 select * from finish();
 rollback;
