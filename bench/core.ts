@@ -213,8 +213,8 @@ export function shuffled<T>(items: T[], next: () => number): T[] {
 /**
  * Interleaved rounds over the variants, after a warm-up. Each round runs them in a new random order:
  * a rotation keeps every variant behind the same neighbour (ours always after the peer, the floor
- * always after ours), and a variant that follows one reading the same pages finds them in the CPU's
- * caches — the floor ran warm on our pages, ours cold after the peer's.
+ * always after ours, on the pages ours had just read) — a bias, though measured not to be the cause
+ * of our gap to the floor.
  */
 export async function rounds(variants: Variant[], count: number, warmUp = 20): Promise<Map<string, Timing>> {
   const samples = new Map(variants.map((v) => [v.name, [] as [number, number][]]));
