@@ -128,7 +128,7 @@ export async function measureTransfers(sql: Sql, log: (line: string) => void): P
   await sql`vacuum analyze compliance.contracts`;
 
   log("Exporting as CSV, streamed: peak heap for 11,111 and 100,000 rows, and the in-memory form for 100,000");
-  const streamed = async (limit: number) =>
+  const streamed = (limit: number) =>
     peakHeapWhile(async (sample) => {
       const response = await exporter(
         new Request("http://bench/functions/v1/exports", {
