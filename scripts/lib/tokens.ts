@@ -38,17 +38,22 @@ export interface TokenOptions {
   claims?: Record<string, unknown>;
 }
 
-/** An access token for a user, with the claims Supabase Auth puts in one. */
-export function accessToken(user: TokenUser, options: TokenOptions = {}): Promise<string> {
+/**
+ * The claims Supabase Auth puts in a user's access token — what PostgREST passes on to the database
+ * as request.jwt.claims.
+ */
+export function accessClaims(user: TokenUser, options: TokenOptions = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
   const aal = options.aal ?? "aal1";
   const amr = aal === "aal2"
     ? [{ method: "totp", timestamp: now }, { method: "password", timestamp: now }]
     : [{ method: "password", timestamp: now }];
-  return new SignJWT({
+  return {
     iss: options.issuer ?? "http://127.0.0.1:54321/auth/v1",
     sub: user.id,
     aud: "authenticated",
+    exp: now + (options.expiresIn ?? 3600),
+    iat: now,
     email: user.email ?? "",
     phone: user.phone ?? "",
     app_metadata: user.app_metadata ?? { provider: "email", providers: ["email"] },
@@ -59,9 +64,12 @@ export function accessToken(user: TokenUser, options: TokenOptions = {}): Promis
     session_id: options.sessionId ?? randomUUID(),
     is_anonymous: user.is_anonymous ?? false,
     ...options.claims,
-  })
+  };
+}
+
+/** An access token for a user, with the claims Supabase Auth puts in one. */
+export function accessToken(user: TokenUser, options: TokenOptions = {}): Promise<string> {
+  return new SignJWT(accessClaims(user, options))
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuedAt(now)
-    .setExpirationTime(now + (options.expiresIn ?? 3600))
     .sign(key(options.secret ?? LOCAL_JWT_SECRET));
 }
