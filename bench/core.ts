@@ -13,7 +13,7 @@
  * Users: one in 10 organizations, one in 500. See docs/benchmarks.md for the targets.
  */
 import postgres from "postgres";
-import { accessClaims } from "../scripts/lib/tokens.ts";
+import { accessClaims, apiKeyClaims } from "../scripts/lib/tokens.ts";
 
 export interface BenchResult {
   name: string;
@@ -178,8 +178,7 @@ const claimsOf = new Map<string | null, string>();
 function claimsFor(user: string | null): string {
   let claims = claimsOf.get(user);
   if (!claims) {
-    const exp = Math.floor(Date.now() / 1000) + 3600;
-    claims = JSON.stringify(user ? accessClaims({ id: user }) : { iss: "supabase-demo", role: "service_role", exp });
+    claims = JSON.stringify(user ? accessClaims({ id: user }) : apiKeyClaims("service_role"));
     claimsOf.set(user, claims);
   }
   return claims;

@@ -10,12 +10,14 @@ export const LOCAL_JWT_SECRET = "super-secret-jwt-token-with-at-least-32-charact
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
+/** The claims of the anon or service-role API key — what PostgREST passes on as request.jwt.claims. */
+export function apiKeyClaims(role: "anon" | "service_role"): Record<string, unknown> {
+  return { iss: "supabase-demo", role, exp: 1983812996 };
+}
+
 /** The anon or service-role API key (a long-lived JWT, as Supabase's legacy keys are). */
 export function apiKey(role: "anon" | "service_role", secret = LOCAL_JWT_SECRET): Promise<string> {
-  return new SignJWT({ iss: "supabase-demo", role })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setExpirationTime(1983812996)
-    .sign(key(secret));
+  return new SignJWT(apiKeyClaims(role)).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key(secret));
 }
 
 export interface TokenUser {
